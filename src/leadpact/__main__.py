@@ -1,0 +1,5 @@
+"""`python -m leadpact` runs the CLI."""
+
+from leadpact.cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""The `leadpact` command line: a thin Typer edge over the services.
+
+Every command module keeps heavy imports inside its functions so `leadpact --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from leadpact.cli import _output
+from leadpact.cli.calendar import app as calendar_app
+from leadpact.cli.goals import goals
+from leadpact.cli.pact import app as pact_app
+from leadpact.cli.pact import init
+
+app = typer.Typer(
+    name="leadpact",
+    help="LeadPact: the sales & marketing SLA, run as software.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    """LeadPact: the sales & marketing SLA, run as software."""
+    _output.DEBUG["enabled"] = debug
+
+
+app.command("init")(init)
+app.add_typer(pact_app, name="pact")
+app.add_typer(calendar_app, name="calendar")
+app.command("goals")(goals)
+
+
+def main() -> None:
+    """Run the CLI (console script `leadpact`)."""
+    app()

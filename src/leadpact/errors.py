@@ -1,0 +1,72 @@
+"""The exception tree: every error a user can cause is a `LeadPactError`.
+
+    LeadPactError                 base; `str(err)` is the message shown to the user
+    ├── PactError                 a pact file is invalid: carries every `PactProblem`
+    ├── CalendarError             a calendar spec or a calendar query is invalid
+    ├── GoalError                 goal-calculator inputs are invalid (rates, sizes)
+    ├── NotFoundError             a named thing (calendar, lead, version) does not exist
+    ├── ConflictError             a write collides with what is stored
+    └── InvalidTransitionError    a stage change the pact does not allow
+
+This module imports nothing from the project: every layer may raise these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LeadPactError(Exception):
+    """Base of every error caused by input; the CLI prints it in one line, exit code 1."""
+
+
+@dataclass(frozen=True)
+class PactProblem:
+    """One problem in a pact file: where it is and what was expected."""
+
+    path: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        line = "" if self.line is None else f"{self.line}"
+        field = self.field or "(file)"
+        return f"{self.path}:{line}: {field}: {self.message}"
+
+
+class PactError(LeadPactError):
+    """A pact file could not be loaded; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[PactProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class CalendarError(LeadPactError):
+    """A business calendar spec or query is invalid (naive datetime, bad hours)."""
+
+
+class GoalError(LeadPactError):
+    """Goal-calculator inputs are out of range (a rate outside 0..1, a zero deal size)."""
+
+
+class NotFoundError(LeadPactError):
+    """A named thing does not exist; the message names what and where."""
+
+
+class ConflictError(LeadPactError):
+    """A write collides with a stored record."""
+
+
+class InvalidTransitionError(LeadPactError):
+    """A stage change that the pact does not allow."""
+
+    def __init__(self, from_stage: str, to_stage: str, allowed: list[str]) -> None:
+        self.from_stage = from_stage
+        self.to_stage = to_stage
+        self.allowed = allowed
+        options = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"a lead in stage {from_stage!r} cannot move to {to_stage!r}; allowed: {options}"
+        )
