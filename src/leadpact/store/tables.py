@@ -1,0 +1,179 @@
+"""The tables of a workspace database (SQLAlchemy Core); timestamps are UTC.
+
+Every imported record has a stable key (`leads.id` is the source's id; activities and touches a
+content hash in `key`) so re-importing a file changes nothing. Personal data lives only in
+`leads` (email, names, title) and in free text of activities/touches (`url`, `content`, `rep`
+notes), which erasure anonymises.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UtcDateTime = DateTime(timezone=True)
+
+#: People and their company facts; scores are written by the scoring pipeline.
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("email", String(320), nullable=True),
+    Column("first_name", String(200), nullable=True),
+    Column("last_name", String(200), nullable=True),
+    Column("title", String(300), nullable=True),
+    Column("company", String(300), nullable=True),
+    Column("employees", Integer, nullable=True),
+    Column("annual_revenue", Float, nullable=True),
+    Column("industry", String(200), nullable=True),
+    Column("country", String(100), nullable=True),
+    Column("source", String(200), nullable=True),
+    Column("owner", String(200), nullable=True),
+    Column("team", String(100), nullable=True),
+    Column("stage", String(50), nullable=False),
+    Column("stage_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("opted_out", Boolean, nullable=False, default=False),
+    Column("erased_at", UtcDateTime, nullable=True),
+    Column("persona", String(100), nullable=True),
+    Column("fit", Float, nullable=True),
+    Column("fit_grade", String(1), nullable=True),
+    Column("engagement", Float, nullable=True),
+    Column("priority", Integer, nullable=True),
+    Column("scored_at", UtcDateTime, nullable=True),
+    Column("row_hash", String(64), nullable=True),
+    Index("ix_leads_stage", "stage"),
+    Index("ix_leads_owner", "owner"),
+    Index("ix_leads_email", "email"),
+)
+
+#: Behaviour: page views, downloads, form submissions, email opens, webinars, demo requests.
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("url", Text, nullable=True),
+    Column("content", Text, nullable=True),
+    Index("ix_activities_lead_at", "lead_id", "at"),
+)
+
+#: Sales touches: calls, emails, meetings, social; their outcome.
+touches = Table(
+    "touches",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("rep", String(200), nullable=True),
+    Column("channel", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("outcome", String(30), nullable=False),
+    Column("note", Text, nullable=True),
+    Index("ix_touches_lead_at", "lead_id", "at"),
+)
+
+#: Opportunities and their outcome.
+deals = Table(
+    "deals",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("stage", String(50), nullable=False),
+    Column("amount", Float, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("won", Boolean, nullable=True),
+    Index("ix_deals_lead", "lead_id"),
+)
+
+#: Every stage change, with the time the lead spent in the stage it left.
+stage_changes = Table(
+    "stage_changes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("from_stage", String(50), nullable=True),
+    Column("to_stage", String(50), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("actor", String(200), nullable=True),
+    Column("seconds_in_from", Float, nullable=True),
+    Index("ix_stage_changes_lead_at", "lead_id", "at"),
+)
+
+#: Import runs and the rows they set aside.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file", Text, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_landed", Integer, nullable=False),
+    Column("rows_rejected", Integer, nullable=False),
+)
+
+#: Who did what, when and why (erasures, approvals, manual stage changes).
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("subject", String(200), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("details", JSON, nullable=True),
+)
+
+#: Recorded versions of the pact file (the agreement's history).
+pact_versions = Table(
+    "pact_versions",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("effective_on", String(10), nullable=True),
+)
+
+#: Approvals of pact versions, one per party.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", Integer, ForeignKey("pact_versions.number"), nullable=False),
+    Column("party", String(100), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_approvals_version_party", "version", "party", unique=True),
+)
