@@ -5,6 +5,8 @@ Every command module keeps heavy imports inside its functions so `leadpact --hel
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from leadpact.cli import _output
@@ -24,7 +26,9 @@ app = typer.Typer(
 
 @app.callback()
 def root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
 ) -> None:
     """LeadPact: the sales & marketing SLA, run as software."""
     _output.DEBUG["enabled"] = debug
