@@ -153,7 +153,7 @@ def test_kpi_list_of_wrong_size(example_text):
     text = mutate(text, "  - {kpi: marketing_roi, target: 3.0}\n", "")
     found = problems(text)
     assert [(p[1], p[0]) for p in found] == [("kpis", line_of(text, "kpis:"))]
-    assert "at least 5" in found[0][2]
+    assert found[0][2] == "expected at least 5 entries, found 4"
 
 
 def test_every_problem_is_reported_together(example_text):
@@ -190,8 +190,14 @@ def test_problem_renders_as_file_line_field_message(example_text):
     with pytest.raises(PactError) as info:
         parse_pact(text, "pact.yaml")
     assert str(info.value).startswith(
-        f"pact.yaml:{line_of(text, 'fit_threshold')}: matrix.fit_threshold: "
+        f"pact.yaml:{line_of(text, 'fit_threshold')}: matrix.fit_threshold: Input should be"
     )
+
+
+def test_problem_without_line_or_field_reads_plainly(tmp_path: Path):
+    with pytest.raises(PactError) as info:
+        load_pact(tmp_path / "nope.yaml")
+    assert str(info.value) == f"{tmp_path / 'nope.yaml'}: no such file"
 
 
 def test_missing_and_unreadable_files(tmp_path: Path):

@@ -30,9 +30,9 @@ class PactProblem:
     message: str
 
     def __str__(self) -> str:
-        line = "" if self.line is None else f"{self.line}"
-        field = self.field or "(file)"
-        return f"{self.path}:{line}: {field}: {self.message}"
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
 
 
 class PactError(LeadPactError):

@@ -76,7 +76,7 @@ def _read_yaml(text: str, path: str) -> Mapping[str, Any]:
             [PactProblem(path, 1, "", "the file is empty; expected a pact (see `leadpact init`)")]
         )
     if not isinstance(tree, Mapping):
-        found = type(tree).__name__
+        found = "list" if isinstance(tree, list) else f"{type(tree).__name__} value"
         raise PactError(
             [PactProblem(path, 1, "", f"expected a mapping of pact sections, found a {found}")]
         )
@@ -174,10 +174,25 @@ def _message(error: ErrorDetails, loc: Loc) -> str:
         return f"unknown key {key!r}"
     if kind == "missing":
         return "required field is missing"
+    ctx = error.get("ctx", {})
+    if kind == "too_short":
+        return f"expected at least {ctx['min_length']} entries, found {ctx['actual_length']}"
+    if kind == "too_long":
+        return f"expected at most {ctx['max_length']} entries, found {ctx['actual_length']}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    return f"{message} (found {found!r})" if kind != "value_error" else message
+    if kind == "value_error":
+        return message
+    return f"{message} (found {_shown(found)})"
+
+
+def _shown(value: object) -> str:
+    """A short rendering of a found value for messages."""
+    if isinstance(value, list | dict):
+        return f"{len(value)} {'items' if isinstance(value, list) else 'keys'}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _known_keys(loc: Loc) -> list[str]:
