@@ -2,7 +2,8 @@
 
 A condition is data, never code. It is parsed once (`parse_condition`), validated against the
 known lead fields (`LEAD_FIELDS`), and has one meaning wherever it is evaluated: `matches` for one
-lead here; batch engines compile the same tree (`Condition.walk`) to their own expressions.
+lead here, `evaluate_many` for columns of many leads (numpy); other batch engines compile the
+same tree (`Condition.walk`) to their own expressions.
 
 Grammar (a mapping; all its entries must hold):
     field: value              equality (text compares case-insensitively)
@@ -20,6 +21,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 
 class FieldType(StrEnum):
@@ -300,3 +304,122 @@ def to_raw(condition: Condition) -> dict[str, Any]:
         return {"not": to_raw(condition.item)}
     key = "all" if isinstance(condition, All) else "any"
     return {key: [to_raw(item) for item in condition.items]}
+
+
+# --- Batch evaluation: the same meaning over columns of many leads ---------------------------
+
+
+def evaluate_many(
+    condition: Condition, columns: Mapping[str, npt.NDArray[Any]], n: int
+) -> npt.NDArray[np.bool_]:
+    """Evaluate a condition for `n` leads at once, with the meaning of `matches`.
+
+    Args:
+        condition: a parsed condition.
+        columns: one array of length `n` per field the condition reads. Numbers may be numeric
+            arrays (NaN = missing) or object arrays; text and flags object arrays (None or NaN =
+            missing). A field with no column is missing for every lead.
+        n: the number of leads.
+
+    Returns:
+        A boolean array: element i is `condition.matches(facts of lead i)`.
+
+    Raises:
+        ValueError: a column's length is not `n`.
+
+    Example:
+        >>> import numpy as np
+        >>> cond = parse_condition({"employees": {"gte": 200}})
+        >>> evaluate_many(cond, {"employees": np.array([250.0, np.nan, 10.0])}, 3).tolist()
+        [True, False, False]
+    """
+    return _evaluate(condition, columns, n, {})
+
+
+_Codes = tuple[list[Any], npt.NDArray[np.intp]]
+
+
+def _evaluate(
+    condition: Condition,
+    columns: Mapping[str, npt.NDArray[Any]],
+    n: int,
+    factorized: dict[str, _Codes],
+) -> npt.NDArray[np.bool_]:
+    if isinstance(condition, FieldTest):
+        return _evaluate_test(condition, columns, n, factorized)
+    if isinstance(condition, Not):
+        return ~_evaluate(condition.item, columns, n, factorized)
+    every = isinstance(condition, All)
+    result = np.full(n, every, dtype=np.bool_)
+    for item in condition.items:
+        part = _evaluate(item, columns, n, factorized)
+        result = (result & part) if every else (result | part)
+    return result
+
+
+def _evaluate_test(
+    test: FieldTest,
+    columns: Mapping[str, npt.NDArray[Any]],
+    n: int,
+    factorized: dict[str, _Codes],
+) -> npt.NDArray[np.bool_]:
+    column = columns.get(test.field)
+    if column is None:
+        return np.full(n, test.matches({}), dtype=np.bool_)
+    if len(column) != n:
+        raise ValueError(f"column {test.field!r} has {len(column)} values, expected {n}")
+    if column.dtype.kind in "biuf" and test.op is not Op.CONTAINS and _numeric(test.value):
+        return _compare_numbers(test.op, column, test.value)
+    # Text and mixed columns: answer each distinct value once with the scalar rule itself,
+    # so both paths share one meaning (case-folding, missing values, contains).
+    if test.field not in factorized:
+        factorized[test.field] = _factorize(column)
+    uniques, codes = factorized[test.field]
+    answers = np.fromiter(
+        (test.matches({test.field: None if _is_nan(u) else u}) for u in uniques),
+        dtype=np.bool_,
+        count=len(uniques),
+    )
+    return answers[codes]
+
+
+def _factorize(column: npt.NDArray[Any]) -> _Codes:
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in column.tolist()),
+        dtype=np.intp,
+        count=len(column),
+    )
+    return list(index), codes
+
+
+def _numeric(value: Any) -> bool:
+    values = value if isinstance(value, tuple) else (value,)
+    return all(isinstance(v, int | float) for v in values)  # bool is an int
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and value != value
+
+
+def _compare_numbers(op: Op, column: npt.NDArray[Any], value: Any) -> npt.NDArray[np.bool_]:
+    missing = np.isnan(column) if column.dtype.kind == "f" else np.zeros(len(column), np.bool_)
+    if op is Op.EXISTS:
+        return np.asarray(missing != bool(value))
+    # NaN compares false with everything and unequal to everything, which is exactly the
+    # rule for missing values: only `ne` and `not_in` hold.
+    if op is Op.IN:
+        return np.isin(column, value)
+    if op is Op.NOT_IN:
+        return ~np.isin(column, value)
+    if op is Op.BETWEEN:
+        return np.asarray((column >= value[0]) & (column <= value[1]))
+    comparisons = {
+        Op.EQ: np.equal,
+        Op.NE: np.not_equal,
+        Op.GT: np.greater,
+        Op.GTE: np.greater_equal,
+        Op.LT: np.less,
+        Op.LTE: np.less_equal,
+    }
+    return np.asarray(comparisons[op](column, value), dtype=np.bool_)
