@@ -179,9 +179,9 @@ class EngagementRules(Part):
 class Grades(Part):
     """Fit score (0-100) at or above which a lead gets grade A, B or C; below C is D."""
 
-    a: float = Field(80, ge=0, le=100, alias="A")
-    b: float = Field(60, ge=0, le=100, alias="B")
-    c: float = Field(40, ge=0, le=100, alias="C")
+    a: float = Field(80, ge=0, le=100, alias="A", description="lowest fit score of grade A")
+    b: float = Field(60, ge=0, le=100, alias="B", description="lowest fit score of grade B")
+    c: float = Field(40, ge=0, le=100, alias="C", description="lowest fit score of grade C")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -219,8 +219,8 @@ class Action(StrEnum):
 class Treatment(Part):
     """The treatment of one priority."""
 
-    action: Action
-    description: str = Field(min_length=1)
+    action: Action = Field(description="sales, nurture or exclude")
+    description: str = Field(min_length=1, description="the treatment in plain words")
     flow: str | None = Field(None, description="name of the nurture flow, if any")
 
 
@@ -267,7 +267,7 @@ class _Commitment(Part):
 class ResponseCommitment(_Commitment):
     """Respond to leads within N business hours of entering a stage (per priority via `when`)."""
 
-    kind: Literal["response"]
+    kind: Literal["response"] = Field(description="response: a timed first response")
     stage: Ident = Field(description="the clock starts when a lead enters this stage")
     within: PositiveDuration = Field(description="business time allowed, e.g. 2h")
     calendar: Ident | None = Field(None, description="calendar; default: the owner's team's")
@@ -277,9 +277,9 @@ class ResponseCommitment(_Commitment):
 class AcceptanceCommitment(_Commitment):
     """Accept or reject handed-over leads (SAL) within N business hours, with a reason."""
 
-    kind: Literal["acceptance"]
+    kind: Literal["acceptance"] = Field(description="acceptance: accept or reject in time")
     stage: Ident = Field(description="the stage whose leads must be accepted, usually mql")
-    within: PositiveDuration
+    within: PositiveDuration = Field(description="business time allowed, e.g. 8h")
     calendar: Ident | None = None
     when: When | None = None
 
@@ -287,7 +287,7 @@ class AcceptanceCommitment(_Commitment):
 class FollowUpCommitment(_Commitment):
     """At least K attempts over D business days before a lead may be recycled."""
 
-    kind: Literal["follow_up"]
+    kind: Literal["follow_up"] = Field(description="follow_up: attempts before recycling")
     stage: Ident
     attempts: int = Field(ge=1, le=20, description="attempts required")
     over_days: int = Field(ge=1, description="business days the attempts are spread over")
@@ -314,25 +314,27 @@ class DeliveryMetric(StrEnum):
 class DeliveryCommitment(_Commitment):
     """Deliver a volume per period (marketing: N SQLs a month, a revenue contribution)."""
 
-    kind: Literal["delivery"]
-    metric: DeliveryMetric
-    target: float = Field(gt=0)
-    period: Cadence
+    kind: Literal["delivery"] = Field(description="delivery: a volume per period")
+    metric: DeliveryMetric = Field(description="what is delivered")
+    target: float = Field(gt=0, description="how many (or how much revenue) per period")
+    period: Cadence = Field(description="the period the target is per")
 
 
 class QualityCommitment(_Commitment):
     """Keep a quality rate (e.g. at least 70 % of MQLs accepted by sales)."""
 
-    kind: Literal["quality"]
-    metric: Literal["acceptance_rate", "mql_to_sql_rate", "sql_to_won_rate"]
-    target: Rate
-    period: Cadence
+    kind: Literal["quality"] = Field(description="quality: a rate kept per period")
+    metric: Literal["acceptance_rate", "mql_to_sql_rate", "sql_to_won_rate"] = Field(
+        description="the rate measured"
+    )
+    target: Rate = Field(description="the lowest acceptable rate, 0..1")
+    period: Cadence = Field(description="the period the rate is measured over")
 
 
 class ReportCommitment(_Commitment):
     """Send a report on a cadence (e.g. a monthly customer-friction report to service)."""
 
-    kind: Literal["report"]
+    kind: Literal["report"] = Field(description="report: a report sent on a cadence")
     report: str = Field(min_length=1, description="name of the report")
     every: Cadence
     due_within: Duration = Field(
@@ -355,7 +357,7 @@ Commitment = Annotated[
 class NonSqlContact(Part):
     """Whether and how sales may contact leads that are not yet SQL."""
 
-    allowed: bool
+    allowed: bool = Field(description="whether sales may contact non-SQL leads")
     how: str | None = Field(None, description="how such contact happens")
     when: When | None = Field(None, description="which non-SQL leads may be contacted")
 
@@ -363,23 +365,25 @@ class NonSqlContact(Part):
 class StageMove(Part):
     """Where leads go under a handling rule."""
 
-    to: Ident
-    description: str | None = None
+    to: Ident = Field(description="the stage the leads move to")
+    description: str | None = Field(None, description="the rule in plain words")
 
 
 class Disqualify(Part):
     """When leads are disqualified, and the reasons sales may give."""
 
-    to: Ident
-    reasons: list[str] = Field(min_length=1)
+    to: Ident = Field(description="the disqualified stage")
+    reasons: list[str] = Field(min_length=1, description="reasons sales may give")
     when: When | None = Field(None, description="leads disqualified automatically")
 
 
 class OptOut(Part):
     """Leads who opt out are deleted from the database within a time."""
 
-    action: Literal["delete"] = "delete"
-    within: PositiveDuration = Field(default_factory=lambda: timedelta(days=30))
+    action: Literal["delete"] = Field("delete", description="opted-out leads are deleted")
+    within: PositiveDuration = Field(
+        default_factory=lambda: timedelta(days=30), description="deleted within this time"
+    )
 
 
 class Handling(Part):
@@ -411,7 +415,10 @@ class Team(Part):
 class Alerts(Part):
     """When the live service warns, escalates and reassigns."""
 
-    warn_before: Duration = Field(default_factory=lambda: timedelta(minutes=30))
+    warn_before: Duration = Field(
+        default_factory=lambda: timedelta(minutes=30),
+        description="warn this long before a deadline",
+    )
     escalate_after: Duration | None = Field(
         default_factory=lambda: timedelta(hours=2), description="after a breach, to the manager"
     )
@@ -441,7 +448,7 @@ class Kpi(Part):
 
     kpi: KpiName
     target: float | None = Field(None, description="rate 0..1, money, or seconds")
-    description: str | None = None
+    description: str | None = Field(None, description="how the KPI is measured")
 
 
 class Costs(Part):
@@ -458,36 +465,36 @@ class MissedGoal(Part):
     """A goal or commitment missed a number of periods running."""
 
     goal: str = Field(description="a goal metric (leads, mqls, ...) or a commitment id")
-    missed_periods: int = Field(ge=1)
+    missed_periods: int = Field(ge=1, description="periods missed running")
 
 
 class Consequence(Part):
     """A formal consequence when a goal is missed."""
 
-    when: MissedGoal
-    action: str = Field(min_length=1)
+    when: MissedGoal = Field(description="the goal missed and for how long")
+    action: str = Field(min_length=1, description="what happens then")
 
 
 class Cancellation(Part):
     """A condition under which the agreement may be cancelled."""
 
-    when: MissedGoal
-    description: str = Field(min_length=1)
+    when: MissedGoal = Field(description="the goal missed and for how long")
+    description: str = Field(min_length=1, description="what either party may then do")
 
 
 class Review(Part):
     """Review cadence with the last review date."""
 
-    cadence: Literal["monthly", "quarterly", "half-yearly"]
-    last: date
+    cadence: Literal["monthly", "quarterly", "half-yearly"] = Field(description="how often")
+    last: date = Field(description="date of the last review")
 
 
 class Governance(Part):
     """Validity, reviews, weekly status, consequences and cancellation conditions."""
 
     document_owner: str = Field(min_length=1, description="responsible for regular reviews")
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: date = Field(description="the agreement applies from this date")
+    valid_until: date | None = Field(None, description="and until this date (open if empty)")
     review: Review
     weekly_status: str | None = Field(None, description="when and who meets weekly")
     consequences: list[Consequence] = Field(default_factory=list)
@@ -519,21 +526,31 @@ class Pact(Part):
     """The whole agreement. Load it from YAML with `leadpact.load_pact`."""
 
     version: Literal[1] = Field(description="schema version of this file (1)")
-    company: str = Field(min_length=1)
-    title: str = Field(min_length=1)
-    purpose: str = Field(min_length=1)
+    company: str = Field(min_length=1, description="the company the agreement is for")
+    title: str = Field(min_length=1, description="title of the agreement document")
+    purpose: str = Field(min_length=1, description="why the parties make this agreement")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. DKK")
-    parties: dict[Ident, Party] = Field(min_length=2)
-    reporting: list[ReportingLine] = Field(default_factory=list)
+    parties: dict[Ident, Party] = Field(
+        min_length=2, description="the departments that sign, by id (two or more)"
+    )
+    reporting: list[ReportingLine] = Field(
+        default_factory=list, description="points of contact: who reports what to whom"
+    )
     icp: Icp
     stages: list[StageDef] = Field(min_length=2)
     scoring: Scoring
     matrix: Matrix
     goals: GoalsSpec | None = None
-    commitments: list[Commitment] = Field(min_length=1)
+    commitments: list[Commitment] = Field(
+        min_length=1, description="what each party commits to another, measurably"
+    )
     handling: Handling
-    calendars: dict[Ident, CalendarSpec] = Field(min_length=1)
-    teams: dict[Ident, Team] = Field(min_length=1)
+    calendars: dict[Ident, CalendarSpec] = Field(
+        min_length=1, description="business calendars by id (see calendars.md)"
+    )
+    teams: dict[Ident, Team] = Field(
+        min_length=1, description="teams by id, each with its party and calendar"
+    )
     kpis: list[Kpi] = Field(min_length=5, max_length=7, description="5 to 7 KPIs")
     costs: Costs | None = None
     alerts: Alerts = Field(default_factory=Alerts)
