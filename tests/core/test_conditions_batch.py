@@ -78,6 +78,13 @@ RAW_CONDITIONS = st.recursive(
 )
 
 
+def objects(values):
+    """An object array holding exactly these Python values."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
 @st.composite
 def lead_columns(draw):
     """Columns for a few leads, each field in one of the shapes a batch engine may hand over."""
@@ -97,20 +104,20 @@ def lead_columns(draw):
                 [math.nan if v is None else v for v in values], dtype=np.float64
             )
         else:
-            columns[field] = np.array(values + [None], dtype=object)[:n]
+            columns[field] = objects(values)
     for field in TEXT_FIELDS:
         values = draw(
             st.lists(
                 st.sampled_from([*WORDS, "Director of software", None]), min_size=n, max_size=n
             )
         )
-        columns[field] = np.array(values + [None], dtype=object)[:n]
+        columns[field] = objects(values)
     for field in BOOL_FIELDS:
         if draw(st.booleans()):
             columns[field] = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
         else:
             values = draw(st.lists(st.sampled_from([True, False, None]), min_size=n, max_size=n))
-            columns[field] = np.array(values + [None], dtype=object)[:n]
+            columns[field] = objects(values)
     return n, columns
 
 
