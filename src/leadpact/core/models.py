@@ -68,6 +68,21 @@ _CONNECTIONS = frozenset(
 )
 
 
+#: The lead's own fields that conditions may test (`LeadFacts.facts`).
+FACT_FIELDS: tuple[str, ...] = (
+    "employees",
+    "annual_revenue",
+    "industry",
+    "country",
+    "source",
+    "title",
+    "stage",
+    "owner",
+    "team",
+    "opted_out",
+)
+
+
 class ContributionKind(StrEnum):
     """What a line of a score explanation is about."""
 
@@ -104,19 +119,8 @@ class LeadFacts:
 
         A missing value (None, or NaN from a data frame) is returned as None.
         """
-        raw: dict[str, Any] = {
-            "employees": self.employees,
-            "annual_revenue": self.annual_revenue,
-            "industry": self.industry,
-            "country": self.country,
-            "source": self.source,
-            "title": self.title,
-            "stage": self.stage,
-            "owner": self.owner,
-            "team": self.team,
-            "opted_out": self.opted_out,
-        }
-        return {key: None if _missing(value) else value for key, value in raw.items()}
+        values = ((name, getattr(self, name)) for name in FACT_FIELDS)
+        return {name: None if _missing(value) else value for name, value in values}
 
 
 @dataclass(frozen=True, slots=True)
