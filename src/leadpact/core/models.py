@@ -11,11 +11,14 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from leadpact.errors import LeadPactError
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _require_aware(owner: str, name: str, value: datetime | None) -> None:
@@ -177,8 +180,8 @@ class StageChange:
 def stage_change_key(lead_id: str, to_stage: str, at: datetime) -> str:
     """The stable key of a stage change: a SHA-256 of lead, target stage and UTC instant."""
     _require_aware("StageChange", "at", at)
-    instant = at.timestamp()
-    text = f"{lead_id}\x1f{to_stage}\x1f{instant:.6f}"
+    microseconds = (at - _EPOCH) // timedelta(microseconds=1)
+    text = f"{lead_id}\x1f{to_stage}\x1f{microseconds}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
