@@ -17,7 +17,6 @@ from typing import Any
 
 from leadpact.errors import LeadPactError
 
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
