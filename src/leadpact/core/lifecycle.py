@@ -187,8 +187,10 @@ def decide_stage(facts: Mapping[str, Any], current_stage: str, pact: Pact) -> st
     the furthest whose ``entry`` holds; repeated from there (an entry may test ``stage``), so
     the answer is stable: deciding again from it changes nothing. A lead never moves backwards,
     and never out of a won, lost, recycled or disqualified stage, nor out of a stage the pact
-    does not define. If no entry holds and the lead is still marketing's (an open stage up to
-    the handover stage), ``handling.disqualify.when`` may send it to ``handling.disqualify.to``.
+    does not define. If the lead ends in a stage that is still marketing's (an open stage up to
+    the handover stage, usually ``mql``), ``handling.disqualify.when`` may send it on to
+    ``handling.disqualify.to``; a lead that qualifies past the handover is not disqualified
+    automatically.
 
     Args:
         facts: the lead's facts and scores (`core.scoring.scored_facts`); ``stage`` is taken
@@ -215,9 +217,9 @@ def decide_stage(facts: Mapping[str, Any], current_stage: str, pact: Pact) -> st
             break
     disqualify = pact.handling.disqualify
     if (
-        stage == current_stage
-        and disqualify is not None
+        disqualify is not None
         and disqualify.when is not None
+        and pact.stage(stage).outcome is Outcome.OPEN
         and position <= _auto_disqualify_scope(pact)
         and disqualify.when.matches({**facts, "stage": stage})
     ):
@@ -247,7 +249,6 @@ def decide_stages(
     )
     stages = np.asarray(current_stages, dtype=object).copy()
     active = np.nonzero(open_at[position])[0]  # -1 (unknown stage) reads the final False
-    start = position.copy()
     while len(active):
         best = np.full(len(active), -1, dtype=np.int64)
         for i, entry in _pact_stages(pact):
@@ -264,9 +265,7 @@ def decide_stages(
         active = active[open_at[targets]]
     disqualify = pact.handling.disqualify
     if disqualify is not None and disqualify.when is not None:
-        rows = np.nonzero(
-            (position == start) & open_at[start] & (start <= _auto_disqualify_scope(pact))
-        )[0]
+        rows = np.nonzero(open_at[position] & (position <= _auto_disqualify_scope(pact)))[0]
         rows = rows[_holds(disqualify.when, columns, stages, rows)]
         stages[rows] = disqualify.to
     return stages
