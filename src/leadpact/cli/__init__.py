@@ -12,6 +12,7 @@ import typer
 from leadpact.cli import _output
 from leadpact.cli.calendar import app as calendar_app
 from leadpact.cli.goals import goals
+from leadpact.cli.importer import import_file
 from leadpact.cli.pact import app as pact_app
 from leadpact.cli.pact import init
 
@@ -38,6 +39,7 @@ app.command("init")(init)
 app.add_typer(pact_app, name="pact")
 app.add_typer(calendar_app, name="calendar")
 app.command("goals")(goals)
+app.command("import")(import_file)
 
 
 def main() -> None:
