@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer.main
 
@@ -24,9 +24,10 @@ def load_reference_script():
     return module
 
 
-def commands(group: click.Command, prefix: str = "leadpact") -> list[tuple[str, click.Command]]:
-    found: list[tuple[str, click.Command]] = []
-    if isinstance(group, click.Group):
+def commands(group: Any, prefix: str = "leadpact") -> list[tuple[str, Any]]:
+    """Every leaf command of the CLI tree with its full name (typer vendors its own click)."""
+    found: list[tuple[str, Any]] = []
+    if hasattr(group, "commands"):
         for name, sub in sorted(group.commands.items()):
             found.extend(commands(sub, f"{prefix} {name}"))
     else:
@@ -55,7 +56,7 @@ def test_every_command_and_option_is_documented(name, command):
     assert name in sections, f"docs/cli.md has no section '## {name}'"
     section = sections[name]
     for param in command.params:
-        if isinstance(param, click.Option) and param.name != "help":
+        if param.param_type_name == "option" and param.name != "help":
             longest = max(param.opts, key=len)
             assert longest in section, f"{name}: option {longest} is not documented in docs/cli.md"
 
