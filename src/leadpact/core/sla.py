@@ -619,8 +619,6 @@ def _follow_up_due_many(
     calendar: BusinessCalendar, starts: Int64Array, over_days: int
 ) -> Int64Array:
     """`follow_up_due` for arrays: local midnights, open days counted by a cumulative sum."""
-    if not len(starts):
-        return starts
     zone = calendar.timezone
     first = calendar.deadline_many(_dt(starts), 0).view(np.int64)  # where each clock counts
     low = _instant(int(first.min())).date() - 2 * _DAY  # a local date is within a day of UTC's
