@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from leadpact.core.pact import Outcome, Pact
 from leadpact.errors import LeadPactError
 from leadpact.services import presets
-from leadpact.services.presets import ENTERED, Kind, Mapping, Source
+from leadpact.services.presets import BECAME, Kind, Mapping, Source
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
@@ -217,8 +217,8 @@ class _Batch:
             "" if c[index].as_py() is None else str(c[index].as_py()) for c in self.columns.values()
         ]
         out = io.StringIO()
-        csv.writer(out, delimiter=self.delimiter, lineterminator="").writerow(cells)
-        return out.getvalue()
+        csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n").writerow(cells)
+        return out.getvalue().removesuffix("\r\n")
 
 
 class _Reader:
@@ -638,12 +638,17 @@ class _Converter:
         self.stage_ids = [s.id for s in pact.stages]
         self.entered: dict[str, str] = {}
         for name in list(self.plan):
-            match = ENTERED.match(name)
+            match = BECAME.match(name)
             if match and kind is Kind.LEADS:
                 if match.group(1) in self.stage_ids:
                     self.entered[name] = match.group(1)
-                else:  # a preset's lifecycle column for a stage this pact does not have
+                else:  # a lifecycle column for a stage this pact does not have
                     del self.plan[name]
+                    notes.add(
+                        f"no_stage:{name}",
+                        f"column {name} ignored: the pact has no stage {match.group(1)!r}",
+                        [1],
+                    )
         self.lookups: dict[str, dict[str, str | None]] = {}
         for name in self.plan:
             column = presets.column_for(kind, name)
@@ -827,11 +832,11 @@ class _Converter:
             first = self.stage_ids[0]
             stage = values.get("stage", pa.repeat(pa.scalar(first), n))
             values["stage"] = pc.fill_null(stage, first)
-            entered_now = pa.nulls(n, pa.timestamp("us", "UTC"))
+            became_now = pa.nulls(n, pa.timestamp("us", "UTC"))
             for name, stage_id in self.entered.items():
                 hit = pc.equal(values["stage"], stage_id)
-                entered_now = pc.if_else(hit, values[name], entered_now)
-            fallback = pc.coalesce(entered_now, values["created_at"])
+                became_now = pc.if_else(hit, values[name], became_now)
+            fallback = pc.coalesce(became_now, values["created_at"])
             values["stage_at"] = pc.coalesce(values.get("stage_at", fallback), fallback)
             values["opted_out"] = pc.fill_null(
                 values.get("opted_out", pa.repeat(pa.scalar(False), n)), False
@@ -865,7 +870,7 @@ class _Converter:
             values["won"] = pa.array([won.get(s) for s in values["stage"].to_pylist()], pa.bool_())
 
     def _history(self, values: dict[str, pa.Array]) -> list[tuple[Any, ...]]:
-        """Stage-change rows from the lifecycle dates of each lead (`entered_<stage>_at`)."""
+        """Stage-change rows from the lifecycle dates of each lead (`became_<stage>_at`)."""
         dated = [(stage, values[name].to_pylist()) for name, stage in self.entered.items()]
         if "stage_at" in self.plan:
             dated.append(("", values["stage_at"].to_pylist()))
@@ -1097,9 +1102,9 @@ class _Writer:
             columns, select(*(st.c[c] for c in columns)).where(true())
         )
         if self.kind in (Kind.ACTIVITIES, Kind.TOUCHES):
-            inserted = self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+            inserted = _rows_changed(self.conn, stmt.on_conflict_do_nothing(index_elements=["key"]))
             self.landed += staged
-            self.inserted += max(inserted.rowcount, 0)
+            self.inserted += inserted
             return
         existing = self.conn.execute(
             select(func.count()).select_from(st).where(exists().where(target.c.id == st.c.id))
@@ -1122,12 +1127,12 @@ class _Writer:
         else:
             update = {c: stmt.excluded[c] for c in columns if c != "id"}
             changed = _any_distinct([target.c[c] for c in update], list(update.values()))
-        result = self.conn.execute(
-            stmt.on_conflict_do_update(index_elements=["id"], set_=update, where=changed)
+        changes = _rows_changed(
+            self.conn, stmt.on_conflict_do_update(index_elements=["id"], set_=update, where=changed)
         )
         self.landed += staged
         self.inserted += staged - existing
-        self.updated += max(result.rowcount, 0) - (staged - existing)
+        self.updated += changes - (staged - existing)
 
     def _upsert_history(self) -> None:
         from sqlalchemy import select, true
@@ -1146,10 +1151,10 @@ class _Writer:
         changed = _any_distinct(
             [target.c.from_stage, target.c.seconds_in_from], list(update.values())
         )
-        result = self.conn.execute(
-            stmt.on_conflict_do_update(index_elements=["key"], set_=update, where=changed)
+        self.stage_changes += _rows_changed(
+            self.conn,
+            stmt.on_conflict_do_update(index_elements=["key"], set_=update, where=changed),
         )
-        self.stage_changes += max(result.rowcount, 0)
 
     def _clear(self) -> None:
         from sqlalchemy import delete
@@ -1180,6 +1185,12 @@ class _Writer:
         self.stage.drop()
         if self.history is not None:
             self.history.drop()
+
+
+def _rows_changed(conn: Connection, statement: Any) -> int:
+    """Run an upsert and return the rows it inserted or updated (the driver's row count)."""
+    result = conn.execute(statement, execution_options={"preserve_rowcount": True})
+    return int(result.rowcount)
 
 
 def _insert_for(conn: Connection) -> Any:

@@ -105,8 +105,8 @@ CANONICAL: dict[Kind, tuple[Column, ...]] = {
     ),
 }
 
-#: Leads may also carry `entered_<stage>_at` columns: when the lead entered that pact stage.
-ENTERED = re.compile(r"^entered_([a-z][a-z0-9_-]*)_at$")
+#: Leads may also carry `became_<stage>_at` columns: when the lead entered that pact stage.
+BECAME = re.compile(r"^became_([a-z][a-z0-9_-]*)_at$")
 
 
 def columns_of(kind: Kind) -> dict[str, Column]:
@@ -115,9 +115,9 @@ def columns_of(kind: Kind) -> dict[str, Column]:
 
 
 def column_for(kind: Kind, name: str) -> Column | None:
-    """The canonical column `name` of `kind` (including `entered_<stage>_at` for leads)."""
+    """The canonical column `name` of `kind` (including `became_<stage>_at` for leads)."""
     found = columns_of(kind).get(name)
-    if found is None and kind is Kind.LEADS and ENTERED.match(name):
+    if found is None and kind is Kind.LEADS and BECAME.match(name):
         return Column(name, "timestamp", False, "when the lead entered the stage")
     return found
 
@@ -268,11 +268,11 @@ PRESETS: dict[str, dict[Kind, Mapping]] = {
                 "created_at": "Create Date",
                 "owner": "Contact owner",
                 "stage": "Lifecycle Stage",
-                "entered_lead_at": "Became a Lead Date",
-                "entered_mql_at": "Became a Marketing Qualified Lead Date",
-                "entered_sql_at": "Became a Sales Qualified Lead Date",
-                "entered_proposal_at": "Became an Opportunity Date",
-                "entered_won_at": "Became a Customer Date",
+                "became_lead_at": "Became a Lead Date",
+                "became_mql_at": "Became a Marketing Qualified Lead Date",
+                "became_sql_at": "Became a Sales Qualified Lead Date",
+                "became_proposal_at": "Became an Opportunity Date",
+                "became_won_at": "Became a Customer Date",
             },
             stages=_HUBSPOT_STAGES,
         ),
@@ -462,7 +462,7 @@ def check_source(source: Source, kind: Kind, pact: Pact) -> None:
                         section, name, f"{kind.value} have no column {name!r}; expected {known}"
                     )
                 )
-            elif (m := ENTERED.match(name)) and m.group(1) not in stages and source.path:
+            elif (m := BECAME.match(name)) and m.group(1) not in stages and source.path:
                 problems.append(
                     source.problem(
                         section, name, f"the pact has no stage {m.group(1)!r} ({', '.join(stages)})"
@@ -586,29 +586,38 @@ def parse_instants(values: pa.Array, zone: str | None, formats: Sequence[str]) -
     naive = pc.and_(present, pc.invert(zoned))
     micros = np.zeros(len(values), dtype=np.int64)
     found = np.zeros(len(values), dtype=bool)
+    dates = date_only.to_numpy(zero_copy_only=False).copy()
     for mask, local in ((zoned, None), (naive, zone or "UTC")):
         index = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
         if not len(index):
             continue
-        parsed = _parse_part(pc.take(values, pa.array(index)), local, formats)
+        parsed, by_date = _parse_part(pc.take(values, pa.array(index)), local, formats)
         ok = parsed.is_valid().to_numpy(zero_copy_only=False)
         micros[index[ok]] = parsed.drop_null().cast(pa.int64()).to_numpy()
         found[index[ok]] = True
+        dates[index[by_date]] = True
     instants = pa.array(micros, pa.int64(), mask=~found).cast(pa.timestamp("us", "UTC"))
     bad = pc.and_(present, pa.array(~found))
-    return Instants(instants, bad, date_only, naive)
+    return Instants(instants, bad, pa.array(dates), naive)
 
 
-def _parse_part(text: pa.Array, zone: str | None, formats: Sequence[str]) -> pa.Array:
-    """Parse values that all have an offset (`zone` None) or none (local to `zone`)."""
+def _parse_part(
+    text: pa.Array, zone: str | None, formats: Sequence[str]
+) -> tuple[pa.Array, np.ndarray[Any, np.dtype[np.bool_]]]:
+    """Parse values that all have an offset (`zone` None) or none (local to `zone`).
+
+    Returns the instants, and which values a date-only format (no hour) read.
+    """
     import pandas as pd
 
     target = pa.timestamp("us", "UTC")
+    by_date = np.zeros(len(text), dtype=bool)
     try:  # the fast path: clean ISO 8601 throughout
         if zone is None:
-            return pc.cast(text, target)
+            return pc.cast(text, target), by_date
         local = pc.cast(text, pa.timestamp("us"))
-        return pc.assume_timezone(local, zone, ambiguous="earliest", nonexistent="latest")
+        instants = pc.assume_timezone(local, zone, ambiguous="earliest", nonexistent="latest")
+        return instants, by_date
     except pa.ArrowInvalid:
         pass
     series = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
@@ -618,6 +627,8 @@ def _parse_part(text: pa.Array, zone: str | None, formats: Sequence[str]) -> pa.
         if not missing.any():
             break
         again = pd.to_datetime(series[missing], format=fmt, errors="coerce", utc=zone is None)
+        if not any(hour in fmt for hour in ("%H", "%I", "%X", "%T", "%c")):
+            by_date |= (missing & again.reindex(series.index).notna()).to_numpy()
         parsed = parsed.where(~missing, again)
     if zone is not None:
         if parsed.dt.tz is not None:  # a format with %z inside a naive group
@@ -625,4 +636,4 @@ def _parse_part(text: pa.Array, zone: str | None, formats: Sequence[str]) -> pa.
         else:
             first = np.ones(len(parsed), dtype=bool)
             parsed = parsed.dt.tz_localize(zone, ambiguous=first, nonexistent="shift_forward")
-    return pa.array(parsed.dt.tz_convert("UTC").dt.as_unit("us"), type=target)
+    return pa.array(parsed.dt.tz_convert("UTC").dt.as_unit("us"), type=target), by_date
