@@ -1,0 +1,361 @@
+"""Scoring every lead of a workspace in bulk, and explaining one lead's score.
+
+`rescore` reads the leads and their recent activities in column form, scores them and decides
+the stages the pact owns with the numpy batch path of `core` (`score_many`, `decide_stages`),
+then writes the scores back and records the stage changes. `explain` scores one lead with the
+scalar path (`core.scoring.score`), which has the same meaning and lists every point.
+
+Both run inside the caller's transaction (`Workspace.transaction()`); neither commits.
+Measured choices (docs/scoring.md, "Performance"): activities are read as raw (lead, type,
+instant) columns, not aggregated in SQL, because decay needs each activity's age and only the
+numpy path computes it with the scalar path's arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from leadpact.core.conditions import walk
+from leadpact.core.lifecycle import PACT_ACTOR, decide_stages, transition
+from leadpact.core.models import FACT_FIELDS, Score, StageChange, TouchOutcome
+from leadpact.core.pact import Pact
+from leadpact.core.scoring import ScoreColumns, score, score_many, type_codes
+from leadpact.store.events import list_activities
+from leadpact.store.leads import get_lead
+from leadpact.store.tables import activities, leads, stage_changes, touches
+
+#: Rows fetched from the database at a time (bounds the Python objects alive at once).
+CHUNK = 500_000
+
+#: Reasons recorded on the stage changes the pact's rules make.
+ENTRY_REASON = "pact: entry criteria of {stage} met"
+DISQUALIFY_REASON = "pact: handling.disqualify.when met"
+
+
+@dataclass(frozen=True)
+class ScoringSummary:
+    """What one rescoring run did."""
+
+    scored_at: datetime
+    leads: int
+    activities: int
+    moves: dict[tuple[str, str], int] = field(default_factory=dict)
+    priorities: dict[int, int] = field(default_factory=dict)
+    grades: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> int:
+        """Leads the pact moved to another stage."""
+        return sum(self.moves.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data."""
+        return {
+            "scored_at": self.scored_at,
+            "leads": self.leads,
+            "activities": self.activities,
+            "moved": self.moved,
+            "moves": [{"from": a, "to": b, "leads": n} for (a, b), n in sorted(self.moves.items())],
+            "priorities": {str(k): v for k, v in sorted(self.priorities.items())},
+            "grades": dict(sorted(self.grades.items())),
+        }
+
+
+def explain(conn: Connection, pact: Pact, lead_id: str, *, now: datetime) -> Score:
+    """Score one stored lead with every point explained (the scalar path).
+
+    Args:
+        conn: a connection inside a transaction.
+        pact: the agreement.
+        lead_id: the lead.
+        now: the instant to score at.
+
+    Returns:
+        The lead's `Score` with its contributions.
+
+    Raises:
+        NotFoundError: there is no such lead.
+    """
+    facts = get_lead(conn, lead_id).facts()
+    history = [row.activity() for row in list_activities(conn, lead_id)]
+    return score(facts, history, pact, now=now)
+
+
+def rescore(conn: Connection, pact: Pact, *, now: datetime) -> ScoringSummary:
+    """Score every lead, move the leads whose stage the pact decides, and store both.
+
+    Erased leads are left alone. Opted-out leads are scored but never moved by the pact
+    (they are on their way out of the database, not into the sales flow). A stage change is
+    recorded once (its key is lead, stage and `now`), with the seconds spent in the stage left.
+
+    Args:
+        conn: a connection inside the caller's transaction.
+        pact: the agreement.
+        now: the instant to score at (timezone-aware); also the time of the stage changes.
+
+    Returns:
+        How many leads and activities were read, the moves made, leads per priority and grade.
+    """
+    ids, columns, stage_at = _read_leads(conn)
+    n = len(ids)
+    position = {lead_id: i for i, lead_id in enumerate(ids.tolist())}
+    history = _read_activities(conn, pact, position, now=now)
+    scores = score_many(columns | {"id": ids}, history, pact, now=now)
+
+    facts = columns | scores.facts() | _touch_facts(conn, pact, position, now=now)
+    current = columns["stage"]
+    decided = decide_stages(facts, current, pact)
+    decided[columns["opted_out"].astype(bool)] = current[columns["opted_out"].astype(bool)]
+    moved = np.nonzero(decided != current)[0]
+
+    _write_scores(conn, ids, scores, now=now)
+    spent = (np.datetime64(_naive_utc(now), "us") - stage_at[moved]) / np.timedelta64(1, "s")
+    moves = _write_moves(conn, pact, ids[moved], current[moved], decided[moved], spent, now=now)
+    return ScoringSummary(
+        scored_at=now,
+        leads=n,
+        activities=len(history["lead"]),
+        moves=moves,
+        priorities=dict(Counter(scores.priority.tolist())),
+        grades=dict(Counter(scores.fit_grade.tolist())),
+    )
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def _object_column(values: list[Any]) -> npt.NDArray[np.object_]:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _read_leads(
+    conn: Connection,
+) -> tuple[npt.NDArray[np.object_], dict[str, npt.NDArray[Any]], npt.NDArray[np.datetime64]]:
+    """Lead ids, their facts as object columns (the scalar path's values) and `stage_at`."""
+    names = list(FACT_FIELDS)
+    query = (
+        select(leads.c.id, *(leads.c[n] for n in names), _instant(conn, leads.c.stage_at))
+        .where(leads.c.erased_at.is_(None))
+        .order_by(leads.c.id)
+    )
+    parts: list[list[Any]] = [[] for _ in range(len(names) + 2)]
+    for chunk in _chunks(conn, query):
+        for part, values in zip(parts, zip(*chunk, strict=True), strict=True):
+            part.extend(values)
+    ids = _object_column(parts[0])
+    columns = {name: _object_column(values) for name, values in zip(names, parts[1:], strict=False)}
+    return ids, columns, _datetimes(conn, tuple(parts[-1]))
+
+
+def _read_activities(
+    conn: Connection, pact: Pact, position: Mapping[str, int], *, now: datetime
+) -> dict[str, npt.NDArray[Any]]:
+    """(lead position, type code, instant) of the activities that can count at `now`."""
+    rules = pact.scoring.engagement
+    query = select(activities.c.lead_id, activities.c.type, _instant(conn, activities.c.at))
+    query = query.where(activities.c.at <= now)
+    if rules.window is not None:
+        # A second of slack: the exact window is applied by `core` on exact instants.
+        query = query.where(activities.c.at >= now - rules.window - timedelta(seconds=1))
+    leads_at: list[npt.NDArray[np.int64]] = []
+    codes: list[npt.NDArray[np.int16]] = []
+    instants: list[npt.NDArray[np.datetime64]] = []
+    for chunk in _chunks(conn, query):
+        lead_ids, kinds, ats = zip(*chunk, strict=True)
+        leads_at.append(
+            np.fromiter((position.get(x, -1) for x in lead_ids), dtype=np.int64, count=len(chunk))
+        )
+        codes.append(type_codes(_object_column(list(kinds))))
+        instants.append(_datetimes(conn, ats))
+    lead = np.concatenate(leads_at) if leads_at else np.zeros(0, dtype=np.int64)
+    known = lead >= 0  # activities of erased leads
+    return {
+        "lead": lead[known],
+        "type": (np.concatenate(codes) if codes else np.zeros(0, dtype=np.int16))[known],
+        "at": (np.concatenate(instants) if instants else np.zeros(0, dtype="datetime64[us]"))[
+            known
+        ],
+    }
+
+
+def _touch_facts(
+    conn: Connection, pact: Pact, position: Mapping[str, int], *, now: datetime
+) -> dict[str, npt.NDArray[Any]]:
+    """`attempts` and `connected` per lead, when a stage rule tests them."""
+    conditions = [s.entry for s in pact.stages if s.entry is not None]
+    if pact.handling.disqualify is not None and pact.handling.disqualify.when is not None:
+        conditions.append(pact.handling.disqualify.when)
+    fields = {test.field for condition in conditions for test in walk(condition)}
+    if not fields & {"attempts", "connected"}:
+        return {}
+    connections = [o.value for o in TouchOutcome if o.is_connection]
+    query = (
+        select(
+            touches.c.lead_id,
+            func.count(),
+            func.max(case((touches.c.outcome.in_(connections), 1), else_=0)),
+        )
+        .where(touches.c.at <= now)
+        .group_by(touches.c.lead_id)
+    )
+    n = len(position)
+    attempts = np.zeros(n, dtype=np.int64)
+    connected = np.zeros(n, dtype=bool)
+    for chunk in _chunks(conn, query):
+        for lead_id, count, any_connection in chunk:
+            i = position.get(lead_id)
+            if i is not None:
+                attempts[i] = count
+                connected[i] = bool(any_connection)
+    return {"attempts": attempts, "connected": connected}
+
+
+def _chunks(conn: Connection, query: Any) -> Iterator[list[Any]]:
+    result = conn.execute(query, execution_options={"yield_per": CHUNK})
+    for part in result.partitions():
+        yield [tuple(row) for row in part]
+
+
+def _instant(conn: Connection, column: Any) -> ColumnElement[Any]:
+    """An instant column in the form `_datetimes` converts fastest, per backend."""
+    if conn.dialect.name == "postgresql":
+        return cast(extract("epoch", column) * 1_000_000, BigInteger)
+    return type_coerce(column, String)  # SQLite stores UTC as ISO text: numpy parses it
+
+
+def _datetimes(conn: Connection, values: tuple[Any, ...]) -> npt.NDArray[np.datetime64]:
+    if conn.dialect.name == "postgresql":
+        return np.array(values, dtype=np.int64).astype("datetime64[us]")
+    return np.array(values, dtype="datetime64[us]")
+
+
+def _naive_utc(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+def _write_scores(
+    conn: Connection,
+    ids: npt.NDArray[np.object_],
+    scores: ScoreColumns,
+    *,
+    now: datetime,
+) -> None:
+    statement = (
+        update(leads)
+        .where(leads.c.id == bindparam("b_id"))
+        .values(
+            fit=bindparam("b_fit", type_=Float),
+            fit_grade=bindparam("b_grade", type_=String),
+            persona=bindparam("b_persona", type_=String),
+            engagement=bindparam("b_engagement", type_=Float),
+            priority=bindparam("b_priority", type_=Integer),
+        )
+    )
+    rows = zip(
+        ids.tolist(),
+        scores.fit.tolist(),
+        scores.fit_grade.tolist(),
+        scores.persona.tolist(),
+        scores.engagement.tolist(),
+        scores.priority.tolist(),
+        strict=True,
+    )
+    keys = ("b_id", "b_fit", "b_grade", "b_persona", "b_engagement", "b_priority")
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(dict(zip(keys, row, strict=True)))
+        if len(batch) == CHUNK:
+            conn.execute(statement, batch)
+            batch = []
+    if batch:
+        conn.execute(statement, batch)
+    conn.execute(update(leads).where(leads.c.erased_at.is_(None)).values(scored_at=now))
+
+
+def _write_moves(
+    conn: Connection,
+    pact: Pact,
+    ids: npt.NDArray[np.object_],
+    from_stages: npt.NDArray[np.object_],
+    to_stages: npt.NDArray[np.object_],
+    seconds: npt.NDArray[np.float64],
+    *,
+    now: datetime,
+) -> dict[tuple[str, str], int]:
+    """Record the pact's stage changes: each distinct move is checked once by
+    `core.lifecycle.transition`, then stamped per lead."""
+    disqualify = pact.handling.disqualify
+    templates: dict[tuple[str, str], StageChange] = {}
+    changes: list[dict[str, Any]] = []
+    moves: Counter[tuple[str, str]] = Counter()
+    for lead_id, old, new, spent in zip(
+        ids.tolist(), from_stages.tolist(), to_stages.tolist(), seconds.tolist(), strict=True
+    ):
+        if (old, new) not in templates:
+            automatic = disqualify is not None and new == disqualify.to
+            reason = DISQUALIFY_REASON if automatic else ENTRY_REASON.format(stage=new)
+            templates[(old, new)] = transition(
+                old, new, lead_id=lead_id, at=now, pact=pact, reason=reason, actor=PACT_ACTOR
+            )
+        change = replace(templates[(old, new)], lead_id=lead_id)
+        moves[(old, new)] += 1
+        changes.append(
+            {
+                "key": change.key,
+                "lead_id": lead_id,
+                "from_stage": old,
+                "to_stage": new,
+                "at": now,
+                "reason": change.reason,
+                "actor": change.actor,
+                "seconds_in_from": spent,
+            }
+        )
+    if not changes:
+        return {}
+    insert = _insert_ignoring_duplicates(conn)
+    for start in range(0, len(changes), CHUNK):
+        conn.execute(insert, changes[start : start + CHUNK])
+    statement = (
+        update(leads)
+        .where(leads.c.id == bindparam("b_id"))
+        .values(stage=bindparam("b_stage", type_=String), stage_at=now)
+    )
+    conn.execute(statement, [{"b_id": c["lead_id"], "b_stage": c["to_stage"]} for c in changes])
+    return dict(moves)
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(stage_changes).on_conflict_do_nothing(index_elements=["key"])
+    return sqlite.insert(stage_changes).on_conflict_do_nothing(index_elements=["key"])

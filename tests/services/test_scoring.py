@@ -1,0 +1,260 @@
+"""Rescoring a workspace database in bulk, and explaining one lead, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, update
+
+import leadpact
+from leadpact.core.models import Activity, Channel, Touch, TouchOutcome
+from leadpact.errors import NotFoundError
+from leadpact.pact_file import parse_pact
+from leadpact.services.scoring import DISQUALIFY_REASON, explain, rescore
+from leadpact.store.engine import make_engine
+from leadpact.store.events import add_activity, add_touch
+from leadpact.store.migrations import upgrade
+from leadpact.store.tables import leads, stage_changes
+
+EXAMPLE_TEXT = (Path(leadpact.__file__).parent / "data" / "pact.yaml").read_text("utf-8")
+PACT = parse_pact(EXAMPLE_TEXT)
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+GOOD_FIT = {"employees": 250, "industry": "Software", "country": "DK", "title": "CEO"}
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def add(conn, lead_id, *, stage="lead", activities=(), **facts):
+    row = {"id": lead_id, "stage": stage, "stage_at": NOW - 10 * DAY, "created_at": NOW - 20 * DAY}
+    conn.execute(insert(leads).values(row | {"opted_out": False} | facts))
+    for kind, age in activities:
+        add_activity(conn, Activity(lead_id, kind, NOW - age))
+
+
+def stored(conn, lead_id):
+    return conn.execute(select(leads).where(leads.c.id == lead_id)).mappings().one()
+
+
+def changes(conn):
+    query = select(stage_changes).order_by(stage_changes.c.lead_id, stage_changes.c.at)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def test_rescore_stores_what_explain_computes(engine):
+    with engine.begin() as conn:
+        add(conn, "a", activities=[("pricing_page_view", 30 * DAY), ("page_view", DAY)], **GOOD_FIT)
+        add(
+            conn,
+            "b",
+            title="Marketing manager",
+            employees=300,
+            industry="logistics",
+            activities=[("webinar", 2 * DAY)],
+        )
+        add(
+            conn,
+            "c",
+            activities=[("email_open", i * DAY) for i in (1, 2, 3)] + [("demo_request", 400 * DAY)],
+        )
+        add(conn, "d", employees=10, industry="retail", annual_revenue=1e8, title="Head of Sales")
+    with engine.begin() as conn:
+        summary = rescore(conn, PACT, now=NOW)
+    assert summary.leads == 4
+    with engine.connect() as conn:
+        for lead_id in "abcd":
+            row = stored(conn, lead_id)
+            one = explain(conn, PACT, lead_id, now=NOW)
+            assert row["fit"] == one.fit
+            assert row["fit_grade"] == one.fit_grade
+            assert row["persona"] == one.persona
+            assert row["engagement"] == pytest.approx(one.engagement, rel=1e-12)
+            assert row["priority"] == one.priority
+            assert row["scored_at"] == NOW
+    assert summary.grades == {"A": 1, "B": 1, "D": 2}
+    assert sum(summary.priorities.values()) == 4
+
+
+def test_the_pact_moves_leads_and_records_why(engine):
+    with engine.begin() as conn:
+        add(conn, "hot", activities=[("demo_request", DAY)], **GOOD_FIT)
+        add(conn, "warm", activities=[("pricing_page_view", DAY)], **GOOD_FIT)
+        add(conn, "junk")
+        add(
+            conn,
+            "accepted",
+            stage="sal",
+            activities=[("pricing_page_view", i * DAY) for i in (1, 2)],
+            **GOOD_FIT,
+        )
+        add(conn, "customer", stage="won", activities=[("demo_request", DAY)], **GOOD_FIT)
+    with engine.begin() as conn:
+        summary = rescore(conn, PACT, now=NOW)
+    assert summary.moves == {
+        ("lead", "sql"): 1,
+        ("lead", "mql"): 1,
+        ("lead", "disqualified"): 1,
+        ("sal", "sql"): 1,
+    }
+    assert summary.moved == 4
+    with engine.connect() as conn:
+        assert {i: stored(conn, i)["stage"] for i in ("hot", "warm", "junk", "customer")} == {
+            "hot": "sql",
+            "warm": "mql",
+            "junk": "disqualified",
+            "customer": "won",
+        }
+        assert stored(conn, "hot")["stage_at"] == NOW
+        assert stored(conn, "customer")["stage_at"] == NOW - 10 * DAY
+        recorded = changes(conn)
+    assert [(c["lead_id"], c["from_stage"], c["to_stage"]) for c in recorded] == [
+        ("accepted", "sal", "sql"),
+        ("hot", "lead", "sql"),
+        ("junk", "lead", "disqualified"),
+        ("warm", "lead", "mql"),
+    ]
+    hot = recorded[1]
+    assert (hot["at"], hot["actor"], hot["seconds_in_from"]) == (NOW, "pact", 10 * 86400.0)
+    assert hot["reason"] == "pact: entry criteria of sql met"
+    assert recorded[2]["reason"] == DISQUALIFY_REASON
+
+
+def test_rescoring_again_changes_nothing(engine):
+    with engine.begin() as conn:
+        add(conn, "hot", activities=[("demo_request", DAY)], **GOOD_FIT)
+    with engine.begin() as conn:
+        rescore(conn, PACT, now=NOW)
+    for now in (NOW, NOW + DAY):
+        with engine.begin() as conn:
+            assert rescore(conn, PACT, now=now).moves == {}
+    with engine.connect() as conn:
+        assert len(changes(conn)) == 1
+        assert stored(conn, "hot")["scored_at"] == NOW + DAY
+
+
+def test_opted_out_leads_are_scored_but_not_moved(engine):
+    with engine.begin() as conn:
+        add(conn, "gone", opted_out=True, activities=[("demo_request", DAY)], **GOOD_FIT)
+    with engine.begin() as conn:
+        assert rescore(conn, PACT, now=NOW).moves == {}
+    with engine.connect() as conn:
+        row = stored(conn, "gone")
+    assert (row["stage"], row["priority"]) == ("lead", 1)
+
+
+def test_erased_leads_are_left_alone(engine):
+    with engine.begin() as conn:
+        add(conn, "erased", activities=[("demo_request", DAY)], **GOOD_FIT)
+        conn.execute(update(leads).where(leads.c.id == "erased").values(erased_at=NOW - DAY))
+    with engine.begin() as conn:
+        summary = rescore(conn, PACT, now=NOW)
+    assert (summary.leads, summary.activities, summary.moves) == (0, 0, {})
+    with engine.connect() as conn:
+        row = stored(conn, "erased")
+    assert (row["stage"], row["scored_at"], row["fit"]) == ("lead", None, None)
+
+
+def test_only_activities_that_can_count_are_read(engine):
+    with engine.begin() as conn:
+        add(conn, "a", activities=[("webinar", -DAY), ("webinar", 181 * DAY), ("webinar", DAY)])
+    with engine.begin() as conn:
+        summary = rescore(conn, PACT, now=NOW)
+    assert summary.activities == 1
+    with engine.connect() as conn:
+        assert stored(conn, "a")["engagement"] == pytest.approx(20 * 0.5 ** (1 / 30))
+
+
+def test_stage_rules_may_test_sales_touches(engine):
+    pact = parse_pact(
+        EXAMPLE_TEXT.replace(
+            "when: {fit_grade: D, engagement: {lt: 5}}",
+            "when: {attempts: {gte: 2}, connected: false}",
+        )
+    )
+    with engine.begin() as conn:
+        add(conn, "ghost")
+        add(conn, "talked")
+        add(conn, "once")
+        for lead_id, outcomes in (
+            ("ghost", [TouchOutcome.NO_ANSWER, TouchOutcome.VOICEMAIL]),
+            ("talked", [TouchOutcome.NO_ANSWER, TouchOutcome.CONNECTED]),
+            ("once", [TouchOutcome.NO_ANSWER]),
+        ):
+            for i, outcome in enumerate(outcomes):
+                add_touch(conn, Touch(lead_id, "sofie", Channel.CALL, NOW - (i + 1) * DAY, outcome))
+        add_touch(conn, Touch("once", "sofie", Channel.CALL, NOW + DAY, TouchOutcome.NO_ANSWER))
+    with engine.begin() as conn:
+        summary = rescore(conn, pact, now=NOW)
+    assert summary.moves == {("lead", "disqualified"): 1}
+    with engine.connect() as conn:
+        assert stored(conn, "ghost")["stage"] == "disqualified"
+
+
+def test_an_empty_workspace(engine):
+    with engine.begin() as conn:
+        summary = rescore(conn, PACT, now=NOW)
+    assert summary.as_dict() == {
+        "scored_at": NOW,
+        "leads": 0,
+        "activities": 0,
+        "moved": 0,
+        "moves": [],
+        "priorities": {},
+        "grades": {},
+    }
+
+
+def test_summary_as_json_data(engine):
+    with engine.begin() as conn:
+        add(conn, "hot", activities=[("demo_request", DAY)], **GOOD_FIT)
+        summary = rescore(conn, PACT, now=NOW)
+    data = summary.as_dict()
+    assert data["moves"] == [{"from": "lead", "to": "sql", "leads": 1}]
+    assert data["priorities"] == {"1": 1}
+    assert data["grades"] == {"A": 1}
+
+
+def test_explain_an_unknown_lead(engine):
+    with engine.connect() as conn, pytest.raises(NotFoundError, match="no lead 'nope'"):
+        explain(conn, PACT, "nope", now=NOW)
+
+
+def test_without_window_every_past_activity_is_read_in_small_chunks(engine, monkeypatch):
+    from leadpact.services import scoring
+
+    monkeypatch.setattr(scoring, "CHUNK", 2)
+    pact = parse_pact(EXAMPLE_TEXT.replace("    window: 180d", ""))
+    assert pact.scoring.engagement.window is None
+    with engine.begin() as conn:
+        for lead_id in "abcde":
+            add(conn, lead_id, activities=[("webinar", 400 * DAY), ("webinar", DAY)])
+    with engine.begin() as conn:
+        summary = rescore(conn, pact, now=NOW)
+    assert (summary.leads, summary.activities) == (5, 10)
+    with engine.connect() as conn:
+        for lead_id in "abcde":
+            assert stored(conn, lead_id)["engagement"] == pytest.approx(
+                explain(conn, pact, lead_id, now=NOW).engagement
+            )
+
+
+def test_touches_of_erased_leads_are_ignored(engine):
+    pact = parse_pact(
+        EXAMPLE_TEXT.replace(
+            "when: {fit_grade: D, engagement: {lt: 5}}", "when: {attempts: {gte: 1}}"
+        )
+    )
+    with engine.begin() as conn:
+        add(conn, "erased")
+        add_touch(conn, Touch("erased", "sofie", Channel.CALL, NOW - DAY, TouchOutcome.NO_ANSWER))
+        conn.execute(update(leads).where(leads.c.id == "erased").values(erased_at=NOW - DAY))
+    with engine.begin() as conn:
+        assert rescore(conn, pact, now=NOW).moves == {}
