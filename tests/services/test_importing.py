@@ -383,7 +383,7 @@ def test_demo_company_imports_with_stage_history(ws, tmp_path):
     assert count(ws, tables.activities) == reports["activities"].inserted
 
 
-# --- Values ----------------------------------------------------------------------------------------
+# --- Values -----------------------------------------------------------------------------------
 
 
 def test_numbers_bools_and_value_maps():

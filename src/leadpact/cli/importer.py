@@ -75,7 +75,7 @@ def import_file(
     if as_json:
         print_json(report.as_dict())
     else:
-        _summary(Console(), report)
+        _summary(Console(soft_wrap=True), report)
     if report.rejected:
         raise typer.Exit(1)
 
