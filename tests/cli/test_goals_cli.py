@@ -334,11 +334,13 @@ def test_pact_with_only_targets_needs_the_inputs(pact_goals: dict[str, Any]) -> 
     assert data["leads"] == 100
 
 
-@pytest.mark.skipif(not EXAMPLE_PACT.exists(), reason="examples/pact.yaml is not written yet")
 def test_example_pact() -> None:
-    data = run_json("--pact", str(EXAMPLE_PACT))
-    assert data["leads"] > 0
-    assert data["customers"] > 0
+    data = run_json("--pact", str(EXAMPLE_PACT), "--start", "2025-03-01")
+    assert data["leads"] >= data["customers"] > 0
+    assert data["capacity"] is not None
+    assert data["pace"]["line"][-1]["cumulative"] == data["leads"]
+    assert data["targets"]
+    assert all(t["covers_funnel"] is not False for t in data["targets"])
 
 
 def test_help_lists_the_options() -> None:

@@ -665,3 +665,15 @@ def test_value_targets_are_compared_with_the_value_goal() -> None:
 def test_targets_without_stage_rates_are_not_comparable() -> None:
     (check,) = check_targets([target("sqls", 10)], reverse_funnel(inputs()), Period.MONTH)
     assert check.covers_funnel is None
+
+
+def test_goals_round_trip_through_json() -> None:
+    spec = GoalsSpec.model_validate(
+        {"inputs": {**WORKED, "sales_cycle": "1d12h", "rates": {"sql_to_won": 0.25}}}
+    )
+    data = spec.model_dump(mode="json")
+    assert data["inputs"]["sales_cycle"] == "1d12h"
+    assert GoalsSpec.model_validate(data) == spec
+    assert spec.model_dump()["inputs"]["sales_cycle"] == timedelta(days=1, hours=12)
+    schema = GoalsSpec.model_json_schema()["$defs"]["GoalInputs"]["properties"]["sales_cycle"]
+    assert {"type": "string", "examples": ["45d"]}.items() <= schema["anyOf"][0].items()

@@ -37,12 +37,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
-from leadpact.core.durations import parse_duration
+from leadpact.core.durations import format_duration, parse_duration
 from leadpact.errors import GoalError
 
 __all__ = [
@@ -172,7 +174,14 @@ Money = Annotated[Decimal, AfterValidator(_not_negative)]
 PositiveAmount = Annotated[Decimal, AfterValidator(_positive)]
 Count = Annotated[int, AfterValidator(_count)]
 PositiveCount = Annotated[int, AfterValidator(_positive_count)]
-Duration = Annotated[timedelta, BeforeValidator(_duration_text), AfterValidator(_positive_duration)]
+#: A duration written as "45d" in the pact, and written back that way in JSON.
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration_text),
+    AfterValidator(_positive_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^(\d+(\.\d+)?[wdhms])+$", "examples": ["45d"]}),
+]
 
 
 class _Spec(BaseModel):
@@ -189,40 +198,44 @@ class _Result(BaseModel):
 class StageRates(_Spec):
     """Conversion rates between funnel stages; any may be left out (each 0 < rate <= 1)."""
 
-    lead_to_mql: Rate | None = None
-    mql_to_sql: Rate | None = None
-    sql_to_won: Rate | None = None
+    lead_to_mql: Rate | None = Field(None, description="share of leads that become MQLs")
+    mql_to_sql: Rate | None = Field(None, description="share of MQLs that become SQLs")
+    sql_to_won: Rate | None = Field(None, description="share of SQLs that are won")
 
 
 class GoalInputs(_Spec):
     """The figures the reverse funnel starts from, all per `GoalsSpec.period`."""
 
-    quota: Money = Field(description="Sales revenue quota per period, all sources.")
-    marketing_share: Share = Field(1.0, description="Share of the quota from marketing leads.")
-    deal_size: PositiveAmount = Field(description="Average revenue of one won deal.")
-    close_rate: Rate = Field(description="Share of marketing leads that become customers.")
-    rates: StageRates | None = None
-    sales_cycle: Duration | None = Field(None, description='Lead to won, e.g. "45d".')
-    lifetime_value: Money | None = Field(None, description="Revenue of a customer, lifetime.")
-    website_traffic: Count | None = Field(None, description="Website visits per period.")
+    quota: Money = Field(description="sales revenue quota per period, all sources")
+    marketing_share: Share = Field(1.0, description="share of the quota from marketing leads")
+    deal_size: PositiveAmount = Field(description="average revenue of one won deal")
+    close_rate: Rate = Field(description="share of marketing leads that become customers")
+    rates: StageRates | None = Field(None, description="stage rates, for MQL and SQL goals")
+    sales_cycle: Duration | None = Field(None, description='lead to won, e.g. "45d"')
+    lifetime_value: Money | None = Field(None, description="revenue of a customer, lifetime")
+    website_traffic: Count | None = Field(None, description="website visits per period")
 
 
 class GoalTarget(_Spec):
     """An explicit SMART goal: a number of something by a deadline."""
 
-    metric: GoalMetric
-    target: Money
-    period: Period | None = Field(None, description="Per period; None = the goals' period.")
-    deadline: date
-    segment: str | None = None
-    description: str = ""
+    metric: GoalMetric = Field(description="what is counted")
+    target: Money = Field(description="how many, or how much (revenue, points)")
+    period: Period | None = Field(None, description="per which period; default goals.period")
+    deadline: date = Field(description="by when")
+    segment: str | None = Field(None, description="the segment the target is for")
+    description: str = Field("", description="the goal in the agreement's words")
 
 
 class ValueMix(_Spec):
     """The expected mix of leads: share per persona (sum <= 1), share doing each activity."""
 
-    personas: dict[str, Share] = Field(default_factory=dict)
-    activities: dict[str, Share] = Field(default_factory=dict)
+    personas: dict[str, Share] = Field(
+        default_factory=dict, description="share of leads per persona id; adds up to <= 1"
+    )
+    activities: dict[str, Share] = Field(
+        default_factory=dict, description="share of leads that do each activity"
+    )
 
     @field_validator("personas")
     @classmethod
@@ -236,9 +249,13 @@ class ValueMix(_Spec):
 class ValueTable(_Spec):
     """Points per persona and per activity, and optionally the expected mix of leads."""
 
-    personas: dict[str, Money] = Field(default_factory=dict)
-    activities: dict[str, Money] = Field(default_factory=dict)
-    mix: ValueMix | None = None
+    personas: dict[str, Money] = Field(
+        default_factory=dict, description="points of a lead of each persona id"
+    )
+    activities: dict[str, Money] = Field(
+        default_factory=dict, description="points of each activity (counted once per lead)"
+    )
+    mix: ValueMix | None = Field(None, description="the expected mix, for a value goal")
 
     @field_validator("mix")
     @classmethod
@@ -258,33 +275,33 @@ class ValueTable(_Spec):
 class Capacity(_Spec):
     """The selling time the sales team has for marketing leads, per period."""
 
-    reps: PositiveCount
-    hours_per_rep: PositiveAmount
-    minutes_per_lead: PositiveAmount = Field(description="Minutes for one attempt on one lead.")
-    attempts: PositiveCount = Field(1, description="Attempts per lead.")
+    reps: PositiveCount = Field(description="sales reps working marketing leads")
+    hours_per_rep: PositiveAmount = Field(description="selling hours per rep per period")
+    minutes_per_lead: PositiveAmount = Field(description="minutes for one attempt on one lead")
+    attempts: PositiveCount = Field(1, description="attempts per lead")
 
 
 class GoalsSpec(_Spec):
     """The pact's `goals:` section."""
 
-    period: Period = Period.MONTH
-    inputs: GoalInputs | None = None
-    targets: tuple[GoalTarget, ...] = ()
-    values: ValueTable | None = None
-    capacity: Capacity | None = None
+    period: Period = Field(Period.MONTH, description="the period the inputs are per")
+    inputs: GoalInputs | None = Field(None, description="the reverse funnel's inputs")
+    targets: tuple[GoalTarget, ...] = Field((), description="explicit goals with deadlines")
+    values: ValueTable | None = Field(None, description="value-weighted goals (points)")
+    capacity: Capacity | None = Field(None, description="the sales team's time per period")
 
 
 class Actuals(_Spec):
     """What happened so far in the plan; each rate given replaces the planned one."""
 
-    periods_elapsed: Count
-    periods_remaining: PositiveCount
-    revenue: Money = Field(description="Revenue closed so far in the plan, all sources.")
-    close_rate: Rate | None = None
-    deal_size: PositiveAmount | None = None
-    marketing_share: Share | None = None
-    sales_cycle: Duration | None = None
-    rates: StageRates | None = None
+    periods_elapsed: Count = Field(description="periods of the plan already done")
+    periods_remaining: PositiveCount = Field(description="periods of the plan still to come")
+    revenue: Money = Field(description="revenue closed so far in the plan, all sources")
+    close_rate: Rate | None = Field(None, description="actual lead to customer rate")
+    deal_size: PositiveAmount | None = Field(None, description="actual average deal size")
+    marketing_share: Share | None = Field(None, description="actual share from marketing")
+    sales_cycle: Duration | None = Field(None, description="actual lead to won time")
+    rates: StageRates | None = Field(None, description="actual stage rates")
 
 
 M = TypeVar("M", bound=BaseModel)
