@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from leadpact.cli import app
 
@@ -29,11 +29,11 @@ def ws(tmp_path, monkeypatch):
     return folder
 
 
-def run(ws, *args):
+def run(ws: Path, *args: object) -> Result:
     return runner.invoke(app, ["import", *map(str, args), "--workspace", str(ws), "--as-of", AS_OF])
 
 
-def flat(text):
+def flat(text: str) -> str:
     return " ".join(text.split())
 
 

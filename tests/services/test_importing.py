@@ -6,17 +6,18 @@ import csv
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from leadpact.clock import FixedClock
 from leadpact.errors import LeadPactError, PactError
 from leadpact.services import presets
-from leadpact.services.importing import import_file
+from leadpact.services.importing import ImportReport, import_file
 from leadpact.services.presets import Kind
-from leadpact.services.workspace import open_workspace
+from leadpact.services.workspace import Workspace, open_workspace
 from leadpact.settings import Settings
 from leadpact.store import tables
 
@@ -38,21 +39,21 @@ def ws(tmp_path, db_url):
     workspace.close()
 
 
-def rows(ws, table, order="id"):
+def rows(ws: Workspace, table: Table, order: str = "id") -> list[dict[str, Any]]:
     with ws.engine.connect() as conn:
         return [r._asdict() for r in conn.execute(select(table).order_by(table.c[order]))]
 
 
-def count(ws, table):
+def count(ws: Workspace, table: Table) -> int:
     with ws.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def load(ws, name, **kwargs):
+def load(ws: Workspace, name: str, **kwargs: Any) -> ImportReport:
     return import_file(ws, DATA / name, score=False, **kwargs)
 
 
-def at(text):
+def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
@@ -127,6 +128,7 @@ def test_bad_rows_are_set_aside_with_their_line_and_reason(ws):
     assert (report.rows_read, report.landed, report.rejected) == (9, 3, 6)
     assert sorted(r["id"] for r in rows(ws, tables.leads)) == ["L1", "L10", "L8"]
     assert report.rejects_file == ws.directory / "rejects" / "leads_bad.rejects.csv"
+    assert report.rejects_file is not None
     with report.rejects_file.open(newline="") as file:
         written = list(csv.DictReader(file))
     assert [int(r["line"]) for r in written] == [3, 4, 5, 6, 8, 11]
@@ -351,7 +353,7 @@ def test_parquet_and_xlsx_land_like_the_csv(ws, tmp_path):
     )
     pq.write_table(table, tmp_path / "leads.parquet")
     book = Workbook()
-    sheet = book.active
+    sheet = book.create_sheet("leads", 0)
     sheet.append(["id", "created_at", "employees", "stage", "opted_out"])
     sheet.append(["X1", datetime(2025, 3, 3, 8, 30), 250, "mql", False])
     sheet.append([None, None, None, None, None])
@@ -396,7 +398,7 @@ def test_numbers_bools_and_value_maps():
     flags, bad = presets.parse_bools(pa.array(["Yes", "n", "TRUE", "0", "maybe", None]))
     assert flags.to_pylist() == [True, False, True, False, None, None]
     assert bad.to_pylist() == [False, False, False, False, True, False]
-    table = {"marketingqualifiedlead": "mql"}
+    table: dict[str, str | None] = {"marketingqualifiedlead": "mql"}
     assert presets.map_values(
         pa.array(["Marketing Qualified Lead", "x", None]), table
     ).to_pylist() == [
