@@ -146,7 +146,7 @@ def test_optional_inputs_give_lifetime_value_and_visit_rate() -> None:
         ({"rates": {"mql_to_sql": 2}}, "rates.mql_to_sql: mql_to_sql must be above 0"),
         ({"rates": {"sql_to_won": 0}}, "sql_to_won must be above 0 and at most 1, got 0"),
         ({"sales_cycle": "soon"}, "'soon' is not a duration"),
-        ({"sales_cycle": "0d"}, "sales_cycle must be longer than zero"),
+        ({"sales_cycle": "0d"}, "sales_cycle: expected a duration greater than zero, found 0s"),
         ({"lifetime_value": -5}, "lifetime_value must be 0 or more, got -5"),
         ({"website_traffic": -5}, "website_traffic must be 0 or more, got -5"),
         ({"close_rate": "half"}, "close_rate: Input should be a valid number"),
@@ -622,7 +622,8 @@ def test_the_funnel_delivers_the_quota_and_widens_upwards(
     assert plan.mqls is not None
     assert plan.leads_by_stages is not None
     assert plan.leads >= plan.mqls >= plan.sqls >= plan.customers >= 0
-    assert plan.leads * Decimal(repr(close)) >= plan.customers
+    # quotients are trimmed to 9 decimals before rounding up (docs/goals.md), so allow that much
+    assert plan.leads * Decimal(repr(close)) >= plan.customers - Decimal("1e-9") * plan.leads
 
 
 # --- explicit targets beside the funnel ---
@@ -676,4 +677,5 @@ def test_goals_round_trip_through_json() -> None:
     assert GoalsSpec.model_validate(data) == spec
     assert spec.model_dump()["inputs"]["sales_cycle"] == timedelta(days=1, hours=12)
     schema = GoalsSpec.model_json_schema()["$defs"]["GoalInputs"]["properties"]["sales_cycle"]
-    assert {"type": "string", "examples": ["45d"]}.items() <= schema["anyOf"][0].items()
+    assert schema["anyOf"][0]["type"] == "string"
+    assert "3d" in schema["anyOf"][0]["examples"]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from leadpact.core.calendar import BusinessCalendar, CalendarSpec
 from leadpact.core.conditions import ACTIVITY_TYPES
-from leadpact.core.goals import GoalsSpec
+from leadpact.core.goals_spec import GoalsSpec
 from leadpact.core.types import Duration, Ident, PositiveDuration, Rate, When
 from leadpact.errors import NotFoundError
 
@@ -617,12 +617,10 @@ class Pact(Part):
         if len(set(kpis)) != len(kpis):
             problems.append((("kpis",), "each KPI may be listed once"))
         goal_names = [m.value for m in DeliveryMetric] + ids
-        for part, items in (
-            ("consequences", self.governance.consequences),
-            ("cancellation", self.governance.cancellation),
-        ):
-            for i, item in enumerate(items):
-                need("goal", item.when.goal, goal_names, ("governance", part, i, "when", "goal"))
+        missed = [("consequences", i, c.when) for i, c in enumerate(self.governance.consequences)]
+        missed += [("cancellation", i, c.when) for i, c in enumerate(self.governance.cancellation)]
+        for part, i, when in missed:
+            need("goal", when.goal, goal_names, ("governance", part, i, "when", "goal"))
         if self.goals is not None and self.goals.values is not None:
             personas = [p.id for p in self.icp.personas]
             for persona in self.goals.values.personas:

@@ -44,7 +44,7 @@ Ident = Annotated[
 Duration = Annotated[
     timedelta,
     BeforeValidator(_to_duration),
-    PlainSerializer(format_duration, return_type=str),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
     WithJsonSchema(
         {"type": "string", "pattern": r"^(\d+(\.\d+)?[wdhms])+$", "examples": ["2h", "1h30m", "3d"]}
     ),
