@@ -11,8 +11,10 @@ import typer
 
 from leadpact.cli import _output
 from leadpact.cli.calendar import app as calendar_app
+from leadpact.cli.demo import demo
 from leadpact.cli.goals import goals
 from leadpact.cli.importer import import_file
+from leadpact.cli.leads import app as leads_app
 from leadpact.cli.pact import app as pact_app
 from leadpact.cli.pact import init
 
@@ -40,6 +42,8 @@ app.add_typer(pact_app, name="pact")
 app.add_typer(calendar_app, name="calendar")
 app.command("goals")(goals)
 app.command("import")(import_file)
+app.add_typer(leads_app, name="leads")
+app.command("demo")(demo)
 
 
 def main() -> None:

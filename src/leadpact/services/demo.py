@@ -11,12 +11,17 @@ same generator feeds `leadpact demo`, the tests and the benchmarks at any size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+if TYPE_CHECKING:
+    from leadpact.clock import Clock
+    from leadpact.services.workspace import Workspace
 
 #: Funnel stages the CRM records, in order, with the lifecycle date column of each.
 JOURNEY = ("lead", "mql", "sal", "sql", "meeting", "proposal")
@@ -339,3 +344,107 @@ def _utc(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """numpy datetime64[ns] (UTC wall) as a pyarrow UTC timestamp column; masked → null."""
     array = pa.array(values.astype("datetime64[s]"), type=pa.timestamp("s"), mask=mask)
     return array.cast(pa.timestamp("s", tz="UTC"))
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What `leadpact demo` built and what the workspace shows at the end of the period."""
+
+    directory: Path
+    as_of: datetime
+    files: dict[str, Path]
+    imported: dict[str, int]
+    stages: dict[str, int]
+    priorities: dict[str, int]
+    compliance: list[dict[str, str | int | float | None]]
+    breaches: int
+    queue: list[dict[str, object]]
+
+
+def run_demo(
+    directory: Path,
+    *,
+    seed: int,
+    leads: int,
+    start: date,
+    days: int,
+    pact_text: str,
+    clock: Clock,
+) -> DemoSummary:
+    """Build a demo workspace: the example pact, a year of generated data, imported and scored.
+
+    Args:
+        directory: the workspace folder (created; an existing `pact.yaml` is replaced).
+        seed: the generator's seed.
+        leads: how many leads arrive over the period.
+        start: the first day of the period.
+        days: the period's length in days.
+        pact_text: the agreement to write (the shipped example).
+        clock: "now" for scoring and the summary; the period should end before it.
+
+    Returns:
+        The files written, the import counts and a summary of the workspace at `clock.now()`.
+    """
+    from leadpact.services import importing, scoring, sla
+    from leadpact.services.workspace import open_workspace
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pact.yaml").write_text(pact_text, encoding="utf-8")
+    data = generate(seed=seed, leads=leads, start=start, days=days)
+    files = data.write_csv(directory / "data")
+    imported: dict[str, int] = {}
+    with open_workspace(directory, clock=clock) as workspace:
+        for kind in ("leads", "activities", "touches", "deals"):
+            report = importing.import_file(workspace, files[kind], score=False)
+            imported[kind] = report.landed
+        as_of = clock.now()
+        with workspace.transaction() as conn:
+            scoring.rescore(conn, workspace.pact, now=as_of)
+        compliance = [
+            {
+                "commitment": c.commitment_id,
+                "met": c.met,
+                "breached": c.breached,
+                "pending": c.pending + c.at_risk,
+                "attainment": c.attainment_rate,
+            }
+            for c in sla.sla_compliance(workspace, as_of)
+        ]
+        breaches = len(sla.sla_breaches(workspace, as_of))
+        top = sla.queue(workspace, as_of)[:10]
+        stages, priorities = _counts(workspace)
+    return DemoSummary(
+        directory=directory,
+        as_of=as_of,
+        files=files,
+        imported=imported,
+        stages=stages,
+        priorities=priorities,
+        compliance=compliance,
+        breaches=breaches,
+        queue=[
+            {
+                "lead": item.lead_id,
+                "owner": item.owner,
+                "stage": item.stage,
+                "priority": item.priority,
+                "due_at": item.clock.due_at if item.clock else None,
+                "status": item.clock.status.value if item.clock else None,
+            }
+            for item in top
+        ],
+    )
+
+
+def _counts(workspace: Workspace) -> tuple[dict[str, int], dict[str, int]]:
+    """Leads per stage and per priority."""
+    from sqlalchemy import func, select
+
+    from leadpact.store.tables import leads
+
+    with workspace.engine.connect() as conn:
+        by_stage = conn.execute(select(leads.c.stage, func.count()).group_by(leads.c.stage))
+        stages = {str(stage): int(n) for stage, n in by_stage.all()}
+        priorities = conn.execute(select(leads.c.priority, func.count()).group_by(leads.c.priority))
+        by_priority = {str(p) if p is not None else "unscored": n for p, n in priorities.all()}
+    return stages, by_priority
