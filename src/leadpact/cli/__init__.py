@@ -17,6 +17,7 @@ from leadpact.cli.importer import import_file
 from leadpact.cli.leads import app as leads_app
 from leadpact.cli.pact import app as pact_app
 from leadpact.cli.pact import init
+from leadpact.cli.sla import app as sla_app
 
 app = typer.Typer(
     name="leadpact",
@@ -43,6 +44,7 @@ app.add_typer(calendar_app, name="calendar")
 app.command("goals")(goals)
 app.command("import")(import_file)
 app.add_typer(leads_app, name="leads")
+app.add_typer(sla_app, name="sla")
 app.command("demo")(demo)
 
 
