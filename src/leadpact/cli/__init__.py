@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadpact.cli import _output
+from leadpact.cli import _output, pact_render, pact_versions  # noqa: F401 -- registers commands
 from leadpact.cli.calendar import app as calendar_app
 from leadpact.cli.demo import demo
 from leadpact.cli.goals import goals
