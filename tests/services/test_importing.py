@@ -431,3 +431,50 @@ def test_instants_follow_the_calendar_conventions_for_local_times():
     assert found.bad.to_pylist() == [False] * 5 + [True, False]
     assert found.date_only.to_pylist() == [False, False, True, False, False, False, False]
     assert found.naive.to_pylist() == [True, True, True, False, True, True, False]
+
+
+def test_xlsx_sheet_choice_surplus_cells_and_a_file_that_is_no_workbook(ws, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.create_sheet("notes", 0).append(["nothing here"])
+    sheet = book.create_sheet("Leads", 1)
+    sheet.append(["id", "created_at"])
+    sheet.append(["X1", "2025-03-03T08:30:00Z"])
+    sheet.append(["X2", "2025-03-03T08:30:00Z", "stray"])
+    book.save(tmp_path / "book.xlsx")
+    mapping = tmp_path / "sheet.yaml"
+    mapping.write_text("sheet: Leads\n")
+    report = import_file(ws, tmp_path / "book.xlsx", mapping=mapping, score=False)
+    assert (report.landed, report.rejected) == (1, 1)
+    assert (report.examples[0].line, report.examples[0].code) == (3, "malformed row")
+    mapping.write_text("sheet: Nope\n")
+    with pytest.raises(LeadPactError, match="has no sheet 'Nope'; it has notes, Leads"):
+        import_file(ws, tmp_path / "book.xlsx", mapping=mapping)
+    (tmp_path / "fake.xlsx").write_text("id,created_at\n")
+    with pytest.raises(LeadPactError, match="not an XLSX workbook"):
+        import_file(ws, tmp_path / "fake.xlsx")
+    (tmp_path / "fake.parquet").write_text("id,created_at\n")
+    with pytest.raises(LeadPactError, match="not a Parquet file"):
+        import_file(ws, tmp_path / "fake.parquet")
+
+
+def test_mapping_files_that_are_not_yaml_or_name_values_outside_a_vocabulary(ws, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: leads\ncolumns: [unclosed\n")
+    with pytest.raises(PactError, match=r"broken.yaml:3: not valid YAML"):
+        load(ws, "leads.csv", mapping=broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- kind\n")
+    with pytest.raises(PactError, match="expected a mapping with kind, columns"):
+        load(ws, "leads.csv", mapping=listed)
+    wrong = tmp_path / "values.yaml"
+    wrong.write_text("kind: touches\ncolumns: {lead_id: Contact}\nvalues:\n  channel: {Fax: fax}\n")
+    with pytest.raises(PactError) as caught:
+        load(ws, "dialler.csv", mapping=wrong)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(4, "values.channel")]
+    assert "'fax' (for 'Fax') is not one of call, email, meeting, social" in str(caught.value)
+    other = tmp_path / "other.yaml"
+    other.write_text("kind: deals\n")
+    with pytest.raises(PactError, match="the mapping is for deals, the import is of leads"):
+        load(ws, "leads.csv", mapping=other, kind=Kind.LEADS)

@@ -469,7 +469,12 @@ class _XlsxReader(_Reader):
         sheet = self._book[mapping.sheet] if mapping.sheet else self._book.worksheets[0]
         self._rows = sheet.iter_rows(values_only=True)
         first = next(self._rows, ())
-        self.header = _check_header(path, [_cell(v) or "" for v in first])
+        names = [_cell(v) for v in first]
+        while names and names[-1] is None:  # Excel reports formatted but empty cells
+            names.pop()
+        self.header = _check_header(
+            path, [name or f"column {i + 1}" for i, name in enumerate(names)]
+        )
         self._done = 1
         self._bad: list[Reject] = []
 
