@@ -76,7 +76,7 @@ class Lang:
         """A rate in 0..1 as a percentage (70 %)."""
         pattern = parse_pattern(self.locale.percent_formats[None].pattern)
         pattern.frac_prec = (0, 1)
-        return pattern.apply(rate, self.locale)
+        return str(pattern.apply(rate, self.locale))
 
     def long_date(self, day: date) -> str:
         """A date written out (1. januar 2025)."""
