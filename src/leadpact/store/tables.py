@@ -3,10 +3,14 @@
 Every imported record has a stable key (`leads.id` is the source's id; activities and touches a
 content hash in `key`) so re-importing a file changes nothing. Personal data lives only in
 `leads` (email, names, title) and in free text of activities/touches (`url`, `content`, `rep`
-notes), which erasure anonymises.
+notes), which erasure anonymises (`store.erasure`). The Alembic revisions in `migrations/`
+create exactly these tables; a test compares the two on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -22,6 +27,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
+    false,
 )
 
 metadata = MetaData(
@@ -34,7 +41,43 @@ metadata = MetaData(
     }
 )
 
-UtcDateTime = DateTime(timezone=True)
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A tz-aware UTC timestamp on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC text, so they are converted to UTC
+    on the way in and marked UTC on the way out. A naive datetime is refused (it is a bug: the
+    store never guesses a time zone).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the store needs tz-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def _lead_ref() -> Column[str]:
+    """`lead_id`: deleted with its lead, and renamed with it when erasure anonymises the id."""
+    return Column(
+        "lead_id",
+        String(200),
+        ForeignKey("leads.id", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+    )
+
 
 #: People and their company facts; scores are written by the scoring pipeline.
 leads = Table(
@@ -54,16 +97,16 @@ leads = Table(
     Column("owner", String(200), nullable=True),
     Column("team", String(100), nullable=True),
     Column("stage", String(50), nullable=False),
-    Column("stage_at", UtcDateTime, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("opted_out", Boolean, nullable=False, default=False),
-    Column("erased_at", UtcDateTime, nullable=True),
+    Column("stage_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("opted_out", Boolean, nullable=False, default=False, server_default=false()),
+    Column("erased_at", UtcDateTime(), nullable=True),
     Column("persona", String(100), nullable=True),
     Column("fit", Float, nullable=True),
     Column("fit_grade", String(1), nullable=True),
     Column("engagement", Float, nullable=True),
     Column("priority", Integer, nullable=True),
-    Column("scored_at", UtcDateTime, nullable=True),
+    Column("scored_at", UtcDateTime(), nullable=True),
     Column("row_hash", String(64), nullable=True),
     Index("ix_leads_stage", "stage"),
     Index("ix_leads_owner", "owner"),
@@ -74,11 +117,13 @@ leads = Table(
 activities = Table(
     "activities",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("key", String(64), nullable=False, unique=True),
-    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    _lead_ref(),
     Column("type", String(50), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("url", Text, nullable=True),
     Column("content", Text, nullable=True),
     Index("ix_activities_lead_at", "lead_id", "at"),
@@ -88,12 +133,14 @@ activities = Table(
 touches = Table(
     "touches",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("key", String(64), nullable=False, unique=True),
-    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    _lead_ref(),
     Column("rep", String(200), nullable=True),
     Column("channel", String(20), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("outcome", String(30), nullable=False),
     Column("note", Text, nullable=True),
     Index("ix_touches_lead_at", "lead_id", "at"),
@@ -104,11 +151,11 @@ deals = Table(
     "deals",
     metadata,
     Column("id", String(200), primary_key=True),
-    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    _lead_ref(),
     Column("stage", String(50), nullable=False),
     Column("amount", Float, nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("closed_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("won", Boolean, nullable=True),
     Index("ix_deals_lead", "lead_id"),
 )
@@ -117,12 +164,14 @@ deals = Table(
 stage_changes = Table(
     "stage_changes",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("key", String(64), nullable=False, unique=True),
-    Column("lead_id", String(200), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    _lead_ref(),
     Column("from_stage", String(50), nullable=True),
     Column("to_stage", String(50), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("reason", Text, nullable=True),
     Column("actor", String(200), nullable=True),
     Column("seconds_in_from", Float, nullable=True),
@@ -136,7 +185,7 @@ imports = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file", Text, nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("rows_read", Integer, nullable=False),
     Column("rows_landed", Integer, nullable=False),
     Column("rows_rejected", Integer, nullable=False),
@@ -147,11 +196,12 @@ audit = Table(
     "audit",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("action", String(50), nullable=False),
     Column("subject", String(200), nullable=True),
     Column("reason", Text, nullable=True),
     Column("details", JSON, nullable=True),
+    Index("ix_audit_subject", "subject"),
 )
 
 #: Recorded versions of the pact file (the agreement's history).
@@ -159,7 +209,7 @@ pact_versions = Table(
     "pact_versions",
     metadata,
     Column("number", Integer, primary_key=True, autoincrement=False),
-    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("message", Text, nullable=False),
     Column("text", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
@@ -174,6 +224,6 @@ approvals = Table(
     Column("version", Integer, ForeignKey("pact_versions.number"), nullable=False),
     Column("party", String(100), nullable=False),
     Column("by", String(200), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Index("ix_approvals_version_party", "version", "party", unique=True),
 )

@@ -1,0 +1,1 @@
+"""Alembic revisions of the workspace database, oldest first; each runs on SQLite and PostgreSQL."""
