@@ -46,7 +46,7 @@ def translations(code: str) -> dict[str, str]:
         for m in read_po(f):
             if m.id:
                 ids = [m.id] if isinstance(m.id, str) else list(m.id)
-                strings = [m.string] if isinstance(m.string, str) else list(m.string)
+                strings = [m.string] if isinstance(m.string, str) else list(m.string or ())
                 out.update(dict(zip(ids, strings, strict=False)))
         return out
 
@@ -142,7 +142,7 @@ def test_docx_parses_with_headings_tables_and_signatures(pact, code):
 
     doc = build_document(pact, get_lang(code))
     word = open_docx(BytesIO(write_document(doc, DocumentFormat.DOCX)))
-    headings = [p.text for p in word.paragraphs if p.style.name == "Heading 1"]
+    headings = [p.text for p in word.paragraphs if p.style and p.style.name == "Heading 1"]
     assert headings == [f"{s.number}. {s.title}" for s in doc.sections]
     assert len(word.tables) == 15  # 14 tables and the signature grid
     header = word.tables[0].rows[0]
@@ -152,5 +152,5 @@ def test_docx_parses_with_headings_tables_and_signatures(pact, code):
     signatures = word.tables[-1]
     assert signatures.rows[0].cells[0].paragraphs[0].text == "Marketing"
     assert word.core_properties.language == code
-    bullets = [p for p in word.paragraphs if p.style.name == "List Bullet"]
+    bullets = [p for p in word.paragraphs if p.style and p.style.name == "List Bullet"]
     assert any(p.text.endswith("p1-response") for p in bullets)

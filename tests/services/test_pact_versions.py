@@ -11,6 +11,7 @@ from sqlalchemy import insert
 
 from leadpact.clock import FixedClock
 from leadpact.core.governance import ReportState, VersionState
+from leadpact.core.pact import Pact, ResponseCommitment
 from leadpact.errors import CalendarError, ConflictError, LeadPactError, NotFoundError, PactError
 from leadpact.services.pact_versions import (
     approve_version,
@@ -67,8 +68,10 @@ P1_2H = "stage: sql\n    within: 2h"
 P1_1H = "stage: sql\n    within: 1h"
 
 
-def p1_within(pact) -> timedelta:
-    return next(c for c in pact.commitments if c.id == "p1-response").within
+def p1_within(pact: Pact) -> timedelta:
+    found = next(c for c in pact.commitments if c.id == "p1-response")
+    assert isinstance(found, ResponseCommitment)
+    return found.within
 
 
 # --- commit -----------------------------------------------------------------------------------
@@ -312,8 +315,8 @@ def add_flow(ws: Workspace, month: int, mqls: int, sals: int = 0, sqls: int = 0)
 def test_status_shows_version_validity_reviews_and_met_conditions(ws):
     commit_pact(ws, "v1")
     approve_all(ws, 1, 1, 1, 1)
-    for month, mqls in ((1, 90), (2, 70), (3, 75)):
-        add_flow(ws, month, mqls)
+    for month, count in ((1, 90), (2, 70), (3, 75)):
+        add_flow(ws, month, count)
     edit(ws, P1_2H, P1_1H)
     commit_pact(ws, "v2 waiting")
     set_now(ws, at(10, month=4))
@@ -353,8 +356,8 @@ def test_status_shows_version_validity_reviews_and_met_conditions(ws):
 
 
 def test_three_months_missed_meet_the_cancellation_condition(ws):
-    for month, mqls in ((1, 79), (2, 70), (3, 75)):
-        add_flow(ws, month, mqls)
+    for month, count in ((1, 79), (2, 70), (3, 75)):
+        add_flow(ws, month, count)
     set_now(ws, at(2, month=4))
     status = pact_status(ws)  # no version yet: the workspace's pact file decides
     assert status.version is None
