@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,45 @@ def pact():
     from leadpact.pact_file import load_pact
 
     return load_pact(EXAMPLE_PACT)
+
+
+#: Why the PostgreSQL cases skip on a machine without a server configured.
+PG_SKIP_REASON = "PostgreSQL tests need LEADPACT_TEST_DATABASE_URL (CI sets it)"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty database: an SQLite file in tmp_path, or a PostgreSQL schema.
+
+    The PostgreSQL server is shared: each test gets its own schema (via `search_path`),
+    dropped afterwards.
+    """
+    if request.param == "sqlite":
+        from leadpact.store.engine import sqlite_url
+
+        yield sqlite_url(tmp_path / "leadpact.db")
+        return
+    base = os.environ.get("LEADPACT_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip(PG_SKIP_REASON)
+    import uuid
+
+    from sqlalchemy import make_url, text
+
+    from leadpact.store.engine import make_engine
+
+    schema = f"leadpact_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.commit()
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            # A test that leaks a connection fails here instead of hanging the suite.
+            conn.execute(text("SET lock_timeout = '10s'"))
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.commit()
+        admin.dispose()
