@@ -21,7 +21,8 @@ app = typer.Typer(help="The leads of a workspace.", no_args_is_help=True)
 @handle_errors
 def erase(
     lead_id: Annotated[
-        str | None, typer.Argument(help="Id of the lead to erase (or use --email).")
+        str | None,
+        typer.Argument(metavar="ID", help="Id of the lead to erase (or use --email)."),
     ] = None,
     email: Annotated[
         str | None,
@@ -78,7 +79,7 @@ def erase(
     elif report.purge is PurgeStatus.LEFT_TO_VACUUM:
         typer.secho(
             "PostgreSQL keeps old row versions on disk until VACUUM reuses their space "
-            "(see docs/erasure.md)",
+            "(see docs/cli.md)",
             fg=typer.colors.YELLOW,
             err=True,
         )

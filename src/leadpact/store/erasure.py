@@ -6,7 +6,7 @@
 the token. SQLite runs with `secure_delete=ON`, so the old bytes are zeroed in the pages that
 held them; `purge_erased` then checkpoints and truncates the write-ahead log, the last place a
 copy lives. On PostgreSQL old row versions stay in the table files until VACUUM reuses the
-space: that is the database administrator's job (docs/erasure.md).
+space: that is the database administrator's job (docs/cli.md, leadpact leads erase).
 """
 
 from __future__ import annotations
