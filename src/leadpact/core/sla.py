@@ -468,14 +468,12 @@ class _Clocks:
         start: Int64Array,
         now: int,
     ) -> None:
-        self.pact, self.commitment, self.rows, self.start, self.now = (
-            pact,
-            commitment,
-            rows,
-            start,
-            now,
-        )
-        by_team = {team: calendar_name(pact, commitment, team) for team in set(teams.tolist())}
+        self.pact = pact
+        self.commitment = commitment
+        self.rows = rows
+        self.start = start
+        self.now = now
+        by_team = {t: calendar_name(pact, commitment, t) for t in dict.fromkeys(teams.tolist())}
         self.names = list(dict.fromkeys(by_team.values()))
         self.calendars = [pact.calendar(name) for name in self.names]
         number = {name: i for i, name in enumerate(self.names)}
@@ -529,19 +527,24 @@ class _Clocks:
         done = np.full(len(rows), _NEVER, dtype=np.int64)
         first = touched.first_at_or_after(rows, start)
         _, end = touched.bounds(rows)
-        for step in range(int((end - first).max(initial=0))):
-            pos = first + step
-            clock = np.flatnonzero((pos < end) & (count < wanted))
-            at = touched.at[pos[clock]]
-            inside = at <= limit[clock]
-            clock, at = clock[inside], at[inside]
-            here = self._between(clock, start[clock], at)
-            spaced = (count[clock] == 0) | (here - offset[clock] >= spacing)
-            clock, at, here = clock[spaced], at[spaced], here[spaced]
+        active = self.every
+        step = 0
+        # Each lead's touches in time order; a lead drops out once it has the attempts it
+        # needs, no touches left, or a touch past its limit (the rest are later still).
+        while len(
+            active := active[(first[active] + step < end[active]) & (count[active] < wanted)]
+        ):
+            at = touched.at[first[active] + step]
+            inside = at <= limit[active]
+            active, at = active[inside], at[inside]
+            here = self._between(active, start[active], at)
+            spaced = (count[active] == 0) | (here - offset[active] >= spacing)
+            clock, at, here = active[spaced], at[spaced], here[spaced]
             count[clock] += 1
             last[clock], offset[clock] = at, here
             complete = count[clock] == wanted
             done[clock[complete]] = at[complete]
+            step += 1
         self.attempts = count
         self.run([(connected, Stop.CONNECTION, True), (done, Stop.ATTEMPTS, True), closed])
         waiting = np.flatnonzero(self.running & (count > 0))
