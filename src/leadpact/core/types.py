@@ -14,7 +14,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from leadpact.core.conditions import All, AnyOf, Condition, Not, FieldTest, parse_condition, to_raw
+from leadpact.core.conditions import All, AnyOf, Condition, FieldTest, Not, parse_condition, to_raw
 from leadpact.core.durations import DURATION_HINT, format_duration, parse_duration
 
 _ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
