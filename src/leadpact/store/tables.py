@@ -227,3 +227,74 @@ approvals = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_approvals_version_party", "version", "party", unique=True),
 )
+
+#: People who log in to the web app, with their role (admin, marketing, sales, viewer).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("name", String(200), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("disabled_at", UtcDateTime(), nullable=True),
+)
+
+#: API tokens for `Authorization: Bearer ...`; only a hash of each token is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+#: Webhook deliveries already processed (idempotency of inbound events by their key).
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("source", String(50), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+#: Alerts the scheduler decided to send; `key` makes each alert unique across restarts.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("lead_id", String(200), nullable=True),
+    Column("commitment_id", String(100), nullable=True),
+    Column("recipient", String(320), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_alerts_status_next", "status", "next_attempt_at"),
+)
+
+#: Every delivery attempt of an alert (the delivery log).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("detail", Text, nullable=True),
+    Index("ix_deliveries_alert", "alert_id"),
+)
