@@ -1,0 +1,122 @@
+"""Data-quality checks as Ibis expressions: problems in the data are reported, never hidden.
+
+Each check is a row (check, detail, count, total): how many records have the problem among
+how many looked at. `services.reporting` turns the rows into the report's ``data_quality``
+section with a sentence each. The checks:
+
+- ``won_before_created``: leads that reached the won stage before they were created (in the
+  Olist data set: deals won before the first contact).
+- ``stage_before_created``: stage entries dated before the lead was created.
+- ``touch_before_created``: sales touches dated before the lead was created.
+- ``date_only``: timestamps at exactly midnight UTC, per table and column (a column that is
+  nearly all midnights holds dates, not instants: business-hour metrics then mean little).
+- ``unknown_stage``: stage names in the data that the pact does not define (ignored).
+- ``unknown_team``: leads whose team the pact does not define (their SLA clocks use the
+  providing party's first team's calendar).
+- ``after_as_of``: records dated after `as_of` (left out of this report).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from leadpact.analytics.calendar_table import DAY_SECONDS
+from leadpact.analytics.frames import Frames
+
+__all__ = ["quality_checks"]
+
+
+def _row(
+    check: str, detail: str, count: ir.IntegerValue, total: ir.IntegerValue
+) -> dict[str, ir.Value]:
+    return {
+        "check": ibis.literal(check),
+        "detail": ibis.literal(detail),
+        "count": count.cast("int64"),
+        "total": total.cast("int64"),
+    }
+
+
+def quality_checks(frames: Frames, won_stage: str | None) -> ir.Table:
+    """One row per check (and per column, stage name or table where the check says so)."""
+    source, cut = frames.source, frames.scope.as_of_s
+    leads = frames.leads
+    created = leads.select(c_lead="lead_id", c_s="created_s")
+    parts: list[ir.Table] = []
+
+    if won_stage is not None:
+        won = frames.reach_of(won_stage, "won_s")
+        won = won.join(created, won.lead_id == created.c_lead)
+        parts.append(
+            won.aggregate(
+                **_row(
+                    "won_before_created",
+                    won_stage,
+                    won.lead_id.count(where=won.won_s < won.c_s),
+                    won.lead_id.count(),
+                )
+            )
+        )
+    e = frames.entries_all.join(created, frames.entries_all.lead_id == created.c_lead)
+    parts.append(
+        e.aggregate(
+            **_row(
+                "stage_before_created", "", e.lead_id.count(where=e.at_s < e.c_s), e.lead_id.count()
+            )
+        )
+    )
+    t = frames.touches.join(created, frames.touches.lead_id == created.c_lead)
+    parts.append(
+        t.aggregate(
+            **_row(
+                "touch_before_created", "", t.lead_id.count(where=t.at_s < t.c_s), t.lead_id.count()
+            )
+        )
+    )
+    for name, rel, column in (
+        ("leads.created_at", leads, "created_s"),
+        ("activities.at", frames.activities, "at_s"),
+        ("touches.at", frames.touches, "at_s"),
+        ("stage_changes.at", frames.stage_changes, "at_s"),
+        ("deals.closed_at", frames.deals, "closed_s"),
+    ):
+        col = rel[column]
+        midnight = col.count(where=col % DAY_SECONDS == 0)
+        parts.append(rel.aggregate(**_row("date_only", name, midnight, col.count())))
+    raw_leads = source.table("leads")
+    changes = source.table("stage_changes")
+    known = [stage.id for stage in frames.pact.stages]
+    for name, table, column in (
+        ("leads.stage", raw_leads, "stage"),
+        ("stage_changes.to_stage", changes, "to_stage"),
+    ):
+        odd = table.filter(~table[column].isin(known))
+        odd = odd.group_by(odd[column].name("stage")).aggregate(n=odd[column].count())
+        parts.append(
+            odd.select(
+                check=ibis.literal("unknown_stage"),
+                detail=(ibis.literal(name + "=") + odd.stage.cast("string")),
+                count=odd.n.cast("int64"),
+                total=odd.n.cast("int64"),
+            )
+        )
+    teams = list(frames.pact.teams)
+    parts.append(
+        leads.aggregate(
+            **_row(
+                "unknown_team",
+                "",
+                leads.lead_id.count(where=~leads.team.isin(teams).fill_null(False)),
+                leads.lead_id.count(),
+            )
+        )
+    )
+    for table in ("leads", "activities", "touches", "stage_changes"):
+        raw = source.table(table)
+        column = raw.created_at if table == "leads" else raw.at
+        s = source.seconds(column)
+        parts.append(
+            raw.aggregate(**_row("after_as_of", table, raw.count(where=s > cut), raw.count()))
+        )
+    return ibis.union(*parts)

@@ -1,0 +1,312 @@
+"""Sales SLA metrics as Ibis expressions: SLA clocks (speed), follow-up depth, aging.
+
+Clock rules (the same as the live SLA clocks, ARCHITECTURE.md "Business calendars"):
+
+- A *response* commitment starts a clock when a lead reaches its stage and stops it at the
+  lead's first touch at or after that instant; an *acceptance* commitment stops it at the
+  lead's first entry into any other stage (accepted further down the funnel, or rejected).
+  Only leads matching the commitment's ``when`` (evaluated on the lead's stored facts and its
+  touches and activities up to `as_of`) get a clock.
+- Time is business time on the commitment's calendar, else the lead's team's calendar, else
+  the calendar of the providing party's first team.
+- With W the allowed time and e = B(stop) - B(start): the clock is *met* when the stop comes
+  at or before the deadline, i.e. e < W, or e = W and the stop lies in an open interval or on
+  its closing instant (a stop at 17:30 on a deadline at the 17:00 closing is late although no
+  business time passed after 17:00). Without a stop by `as_of` the clock is *overdue* when
+  `as_of` is past the deadline (same test on B(as_of)) and *pending* otherwise; a stop after
+  the deadline is *late*.
+
+Depth: for a follow-up commitment, each matching lead that reached its stage and has no
+connecting touch since (up to `as_of`) counts its touches since reaching the stage.
+Aging: leads with sales (currently in an open funnel stage at or after the handover stage),
+not connected, by time since their last touch (or since the handover when never touched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from leadpact.analytics.conditions import compile_condition, fields_read
+from leadpact.analytics.frames import Frames
+from leadpact.core.conditions import Condition
+from leadpact.core.pact import AcceptanceCommitment, FollowUpCommitment, ResponseCommitment
+
+__all__ = [
+    "AGING_BUCKETS",
+    "aging",
+    "clock_counts",
+    "clock_rows",
+    "clocks",
+    "depth",
+    "lead_facts",
+]
+
+#: Aging buckets: (name, lower bound in days inclusive, upper bound exclusive or None).
+AGING_BUCKETS = (
+    ("under_1_week", 0, 7),
+    ("1_to_2_weeks", 7, 14),
+    ("2_weeks_to_1_month", 14, 30),
+    ("over_1_month", 30, None),
+)
+
+
+def lead_facts(frames: Frames, fields: set[str]) -> ir.Table:
+    """The leads with the condition fields in `fields` (stored facts, plus ``attempts``,
+    ``connected`` and ``activities.<type>`` counted up to `as_of`)."""
+    leads = frames.leads
+    out = leads
+    if fields & {"attempts", "connected"}:
+        t = frames.touches
+        per = t.group_by("lead_id").aggregate(
+            attempts=t.lead_id.count(), connected=t.connects.cast("int64").max() > 0
+        )
+        per = per.select(t_lead="lead_id", attempts="attempts", connected="connected")
+        out = out.left_join(per, out.lead_id == per.t_lead).drop("t_lead")
+        out = out.mutate(
+            attempts=out.attempts.fill_null(0), connected=out.connected.fill_null(False)
+        )
+    kinds = sorted(f.split(".", 1)[1] for f in fields if f.startswith("activities."))
+    if kinds:
+        a = frames.activities
+        per = a.group_by("lead_id").aggregate(
+            **{f"n_{k}": a.lead_id.count(where=a.type == k) for k in kinds}
+        )
+        per = per.rename(a_lead="lead_id")
+        out = out.left_join(per, out.lead_id == per.a_lead).drop("a_lead")
+        out = out.mutate(**{f"n_{k}": out[f"n_{k}"].fill_null(0) for k in kinds})
+    return out
+
+
+def _matching(frames: Frames, when: Condition | None) -> ir.Table:
+    """(lead_id, owner, team) of the leads a commitment's ``when`` selects."""
+    if when is None:
+        return frames.leads.select("lead_id", "owner", "team")
+    fields = fields_read(when)
+    facts = lead_facts(frames, fields)
+    columns = {f: facts[f] for f in fields if f in facts.columns}
+    columns |= {f: facts[f"n_{f.split('.', 1)[1]}"] for f in fields if f.startswith("activities.")}
+    return facts.filter(compile_condition(when, columns)).select("lead_id", "owner", "team")
+
+
+def _default_calendar(frames: Frames, provider: str) -> str:
+    for team in frames.pact.teams.values():
+        if team.party == provider:
+            return team.calendar
+    return next(iter(frames.pact.teams.values())).calendar
+
+
+def clocks(frames: Frames) -> ir.Table | None:
+    """Every SLA clock of the response and acceptance commitments, cached.
+
+    Columns: commitment, lead_id, owner, start_s, stop_s (NULL: no stop by `as_of`),
+    within_s, elapsed_s (business seconds to the stop), status (met, late, overdue, pending).
+    None when the pact has no such commitment.
+    """
+    pact = frames.pact
+    teams = frames.source.memtable(
+        pa.table(
+            {
+                "team_key": list(pact.teams),
+                "team_calendar": [t.calendar for t in pact.teams.values()],
+            }
+        )
+    )
+    parts = []
+    for c in pact.commitments:
+        if not isinstance(c, ResponseCommitment | AcceptanceCommitment):
+            continue
+        leads = _matching(frames, c.when)
+        start = frames.reach_of(c.stage, "start_s").join(leads, "lead_id")
+        if isinstance(c, ResponseCommitment):
+            t = frames.touches.select(s_lead=frames.touches.lead_id, s_at=frames.touches.at_s)
+        else:
+            e = frames.entries_all
+            t = e.filter(e.stage != c.stage).select(s_lead=e.lead_id, s_at=e.at_s)
+        cand = start.left_join(t, [start.lead_id == t.s_lead, t.s_at >= start.start_s])
+        stops = cand.group_by(["lead_id", "owner", "team", "start_s"]).aggregate(
+            stop_s=cand.s_at.min()
+        )
+        with_team = stops.left_join(teams, stops.team == teams.team_key)
+        fallback = c.calendar or _default_calendar(frames, c.provider)
+        calendar = (
+            ibis.literal(c.calendar) if c.calendar else with_team.team_calendar.fill_null(fallback)
+        )
+        parts.append(
+            with_team.select(
+                commitment=ibis.literal(c.id),
+                lead_id=with_team.lead_id,
+                owner=with_team.owner,
+                calendar=calendar.cast("string"),
+                start_s=with_team.start_s.cast("int64"),
+                stop_s=with_team.stop_s.cast("int64"),
+                within_s=ibis.literal(int(c.within.total_seconds()), "int64"),
+            )
+        )
+    if not parts:
+        return None
+    # Cached before the calendar lookups: SQLite's parser overflows on the whole expression.
+    every = ibis.union(*parts).mutate(asof_s=ibis.literal(frames.scope.as_of_s, "int64")).cache()
+    looked = frames.business_at(every, "start_s", "start")
+    looked = frames.business_at(looked, "stop_s", "stop")
+    looked = frames.business_at(looked, "asof_s", "asof")
+    elapsed = looked.stop_b - looked.start_b
+    waited = looked.asof_b - looked.start_b
+    on_time = (elapsed < looked.within_s) | (
+        (elapsed == looked.within_s)
+        & (looked.stop_s > looked.stop_open)
+        & (looked.stop_s <= looked.stop_close)
+    )
+    not_due = (waited < looked.within_s) | (
+        (waited == looked.within_s)
+        & (looked.asof_s > looked.asof_open)
+        & (looked.asof_s <= looked.asof_close)
+    )
+    status = ibis.cases(
+        (looked.stop_s.notnull() & on_time, "met"),
+        (looked.stop_s.notnull(), "late"),
+        (not_due, "pending"),
+        else_="overdue",
+    )
+    return looked.select(
+        "commitment",
+        "lead_id",
+        "owner",
+        "start_s",
+        "stop_s",
+        "within_s",
+        elapsed_s=ibis.ifelse(looked.stop_s.notnull(), elapsed, ibis.null("int64")),
+        status=status,
+    ).cache()
+
+
+def clock_counts(frames: Frames, clock_table: ir.Table) -> ir.Table:
+    """(commitment, day_on, status, clocks): clocks by the UTC day they started."""
+    dated = frames.with_days(clock_table, "start_s")
+    return dated.group_by(["commitment", "day_on", "status"]).aggregate(
+        clocks=dated.lead_id.count()
+    )
+
+
+def clock_rows(frames: Frames, clock_table: ir.Table, response_ids: Sequence[str]) -> ir.Table:
+    """(metric, scope, key, value) rows of answered clocks for `stats.distribution`:
+    ``speed`` per commitment and report bucket (scope = the bucket's start), ``rep_speed``
+    per owner and ``first_response`` over the response commitments, both in the report period.
+    """
+    answered = clock_table.filter(clock_table.elapsed_s.notnull())
+    dated = frames.with_days(answered, "start_s")
+    in_period = answered.filter(frames.scope.within(answered.start_s))
+    responses = in_period.filter(in_period.commitment.isin(list(response_ids) or [""]))
+    return ibis.union(
+        dated.select(
+            metric=ibis.literal("speed"),
+            scope=dated.bucket,
+            key=dated.commitment,
+            value=dated.elapsed_s,
+        ),
+        in_period.select(
+            metric=ibis.literal("rep_speed"),
+            scope=ibis.literal("period"),
+            key=in_period.owner.cast("string"),
+            value=in_period.elapsed_s,
+        ),
+        responses.select(
+            metric=ibis.literal("first_response"),
+            scope=ibis.literal("period"),
+            key=ibis.literal(""),
+            value=responses.elapsed_s,
+        ),
+    )
+
+
+def rep_clock_counts(frames: Frames, clock_table: ir.Table) -> ir.Table:
+    """(owner, status, clocks) of the clocks started in the report period."""
+    c = clock_table.filter(frames.scope.within(clock_table.start_s))
+    return c.group_by(["owner", "status"]).aggregate(clocks=c.lead_id.count())
+
+
+def depth(frames: Frames) -> tuple[ir.Table, ir.Table] | None:
+    """Follow-up depth of leads not connected, per follow-up commitment.
+
+    Returns ``daily`` (commitment, day_on, leads, attempts, at_target) by the UTC day the lead
+    reached the stage, and ``spread`` (commitment, attempts, leads) for the report period;
+    None when the pact has no follow-up commitment.
+    """
+    daily_parts, spread_parts = [], []
+    for c in frames.pact.commitments:
+        if not isinstance(c, FollowUpCommitment):
+            continue
+        leads = _matching(frames, c.when)
+        start = frames.reach_of(c.stage, "start_s").join(leads, "lead_id")
+        t = frames.touches.select(s_lead=frames.touches.lead_id, s_at="at_s", s_conn="connects")
+        cand = start.left_join(t, [start.lead_id == t.s_lead, t.s_at >= start.start_s])
+        per = cand.group_by(["lead_id", "start_s"]).aggregate(
+            attempts=cand.s_lead.count(),
+            connections=cand.s_conn.cast("int64").sum().fill_null(0),
+        )
+        open_ = per.filter(per.connections == 0) if c.unless_connected else per
+        dated = frames.with_days(open_, "start_s")
+        daily = dated.group_by("day_on").aggregate(
+            leads=dated.lead_id.count(),
+            attempts=dated.attempts.sum(),
+            at_target=dated.lead_id.count(where=dated.attempts >= c.attempts),
+        )
+        daily_parts.append(daily.mutate(commitment=ibis.literal(c.id)))
+        in_period = open_.filter(frames.scope.within(open_.start_s))
+        spread = in_period.group_by("attempts").aggregate(leads=in_period.lead_id.count())
+        spread_parts.append(spread.mutate(commitment=ibis.literal(c.id)))
+    if not daily_parts:
+        return None
+    return ibis.union(*daily_parts), ibis.union(*spread_parts)
+
+
+def current_stages(frames: Frames) -> ir.Table:
+    """(lead_id, stage) of each lead at `as_of`: its latest entry (ties: later pact stage)."""
+    e = frames.entries_all.join(frames.stages.select("stage", "position"), "stage")
+    order = ibis.window(group_by="lead_id", order_by=[ibis.desc(e.at_s), ibis.desc(e.position)])
+    ranked = e.mutate(_n=ibis.row_number().over(order))
+    return ranked.filter(ranked._n == 0).select("lead_id", "stage")
+
+
+def aging(frames: Frames) -> ir.Table:
+    """(owner, status, bucket, leads): not-connected leads with sales by time since the last
+    approach (status ``uncontacted``: never touched, aged from the handover;
+    ``not_connected``: touched, aged from the last touch)."""
+    st = frames.stages
+    threshold = frames.ladder.index(frames.handover) if frames.handover in frames.ladder else 0
+    open_stages = st.filter((st.outcome == "open") & (st.rank >= threshold)).select("stage")
+    with_sales = current_stages(frames).join(open_stages, "stage")
+    with_sales = with_sales.join(frames.leads.select("lead_id", "owner"), "lead_id")
+    t = frames.touches
+    per = t.group_by("lead_id").aggregate(
+        last_s=t.at_s.max(), connections=t.connects.cast("int64").sum()
+    )
+    per = per.rename(t_lead="lead_id")
+    hand = frames.reach_of(frames.handover, "handed_s").rename(h_lead="lead_id")
+    joined = with_sales.left_join(per, with_sales.lead_id == per.t_lead).drop("t_lead")
+    joined = joined.left_join(hand, joined.lead_id == hand.h_lead).drop("h_lead")
+    joined = joined.filter(joined.connections.fill_null(0) == 0)
+    since = joined.last_s.fill_null(joined.handed_s)
+    age_days = (frames.scope.as_of_s - since) // 86_400
+    bucket = ibis.cases(
+        *[(age_days < high, name) for name, _low, high in AGING_BUCKETS if high is not None],
+        else_=AGING_BUCKETS[-1][0],
+    )
+    rows = joined.select(
+        "owner",
+        status=ibis.ifelse(joined.last_s.isnull(), "uncontacted", "not_connected"),
+        bucket=bucket,
+        lead_id=joined.lead_id,
+    )
+    return rows.group_by(["owner", "status", "bucket"]).aggregate(leads=rows.lead_id.count())
+
+
+def meeting_touches(frames: Frames) -> ir.Table:
+    """(meetings, no_shows) in the report period: touches on the ``meeting`` channel, and
+    those whose outcome is not a connection (the person did not show up)."""
+    t = frames.touches
+    m = t.filter((t.channel == "meeting") & frames.scope.within(t.at_s))
+    return m.aggregate(meetings=m.lead_id.count(), no_shows=m.lead_id.count(where=~m.connects))
