@@ -17,6 +17,8 @@ from leadpact.cli.importer import import_file
 from leadpact.cli.leads import app as leads_app
 from leadpact.cli.pact import app as pact_app
 from leadpact.cli.pact import init
+from leadpact.cli.report import app as report_app
+from leadpact.cli.report import export
 from leadpact.cli.sla import app as sla_app
 
 app = typer.Typer(
@@ -46,6 +48,8 @@ app.command("import")(import_file)
 app.add_typer(leads_app, name="leads")
 app.add_typer(sla_app, name="sla")
 app.command("demo")(demo)
+app.add_typer(report_app, name="report")
+app.command("export")(export)
 
 
 def main() -> None:
