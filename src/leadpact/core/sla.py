@@ -73,6 +73,7 @@ _US = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
 _NEVER = int(np.iinfo(np.int64).max)  # "no such event" in the batch path: later than any instant
 _NAT = int(np.iinfo(np.int64).min)
+_LAST = datetime.max.replace(tzinfo=UTC)  # "no such event" in the scalar path
 _CONNECTIONS = [outcome.value for outcome in TouchOutcome if outcome.is_connection]
 
 
@@ -312,11 +313,14 @@ def _follow_up(
     connected = next(
         (t.at for t in ours if commitment.unless_connected and t.outcome.is_connection), None
     )
-    limits = [at for at in (connected, None if closed is None else closed[0]) if at is not None]
+    # Touches after the connection or the closing change come too late to count.
+    limit = min(
+        a for a in (connected, None if closed is None else closed[0], _LAST) if a is not None
+    )
     spacing = commitment.spacing or timedelta(0)
     count, last, done = 0, None, None
     for touch in ours:
-        if count == commitment.attempts or (limits and touch.at > min(limits)):
+        if count == commitment.attempts or touch.at > limit:
             break
         if last is None or calendar.between(last, touch.at) >= spacing:
             count, last = count + 1, touch.at
