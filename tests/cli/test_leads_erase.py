@@ -56,6 +56,7 @@ def test_erase_by_email_as_json(folder: Path) -> None:
         "stage_changes",
         "deals",
         "audit_entries",
+        "alerts",
     }
     assert "jane" not in result.stdout.lower()
     assert emails(folder) == ["", "", "bo@example.com"]

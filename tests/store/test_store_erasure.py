@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from leadpact.core.models import Activity, Channel, StageChange, Touch, TouchOutcome
 from leadpact.errors import ConflictError, LeadPactError, NotFoundError
@@ -31,7 +31,7 @@ from leadpact.store.events import (
 )
 from leadpact.store.leads import DealRow, LeadRow, add_deal, add_lead, get_lead, list_deals
 from leadpact.store.migrations import ensure_schema
-from leadpact.store.tables import leads, metadata
+from leadpact.store.tables import alerts, deliveries, leads, metadata
 
 T0 = datetime(2025, 3, 7, 14, 30, tzinfo=UTC)
 LeadFactory = Callable[..., LeadRow]
@@ -57,6 +57,29 @@ def record_person(conn: Connection, lead: LeadRow, deal_id: str) -> None:
     add_stage_change(conn, StageChange(lead.id, "lead", "mql", T0, reason="fit A"))
     add_deal(conn, DealRow(id=deal_id, lead_id=lead.id, stage="won", created_at=T0))
     add_audit(conn, T0, "stage", lead.id, "moved by hand", {"to": "mql"})
+    for state, sent_at in (("sent", T0), ("pending", None)):
+        alert_id = conn.execute(
+            insert(alerts)
+            .values(
+                key=f"breach:{lead.id}:{state}",
+                kind="breach",
+                lead_id=lead.id,
+                recipient="rep-a@nordlys.dk",
+                channel="email",
+                created_at=T0,
+                payload={"lead": lead.email, "name": f"{lead.first_name} {lead.last_name}"},
+                status=state,
+                attempts=1,
+                sent_at=sent_at,
+                last_error=f"mailbox of {lead.first_name} full",
+            )
+            .returning(alerts.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(deliveries).values(
+                alert_id=alert_id, at=T0, attempt=1, ok=True, detail=f"sent about {lead.email}"
+            )
+        )
 
 
 @pytest.fixture
@@ -99,6 +122,7 @@ def test_erasure_removes_the_person_and_keeps_the_facts(
     assert result.token.startswith("erased-")
     assert (result.activities, result.touches, result.stage_changes, result.deals) == (2, 1, 1, 1)
     assert result.audit_entries == 1
+    assert result.alerts == 1
     with store.connect() as conn:
         erased = get_lead(conn, result.token)
         everything = all_text(conn)
@@ -150,7 +174,27 @@ def test_erasure_removes_the_person_and_keeps_the_facts(
         "stage_changes": 1,
         "deals": 1,
         "audit_entries": 1,
+        "alerts": 1,
     }
+
+
+def test_unsent_alerts_go_and_sent_ones_stay_anonymised(
+    store: Engine, people: tuple[LeadRow, LeadRow]
+) -> None:
+    jane, other = people
+    with begin_write(store) as conn:
+        token = erase_lead(conn, jane.id, at=ERASED_AT, reason="opted out").token
+    with store.connect() as conn:
+        rows = conn.execute(select(alerts).order_by(alerts.c.id)).mappings().all()
+        details = conn.execute(select(deliveries.c.detail).order_by(deliveries.c.id)).scalars()
+        kept = [(r["lead_id"], r["status"], r["payload"], r["last_error"]) for r in rows]
+        assert kept == [
+            (token, "sent", {}, None),
+            (other.id, "sent", {"lead": "bo@firma.dk", "name": "Bo Berg"}, "mailbox of Bo full"),
+            (other.id, "pending", {"lead": "bo@firma.dk", "name": "Bo Berg"}, "mailbox of Bo full"),
+        ]
+        assert rows[0]["key"] != f"breach:{jane.id}:sent"
+        assert list(details) == [None, "sent about bo@firma.dk", "sent about bo@firma.dk"]
 
 
 def test_event_keys_are_hashed_again(store: Engine, people: tuple[LeadRow, LeadRow]) -> None:

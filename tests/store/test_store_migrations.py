@@ -147,6 +147,13 @@ def test_an_unreachable_server_is_a_user_error() -> None:
     engine.dispose()
 
 
+def test_the_alembic_command_line_is_refused() -> None:
+    from alembic import command
+
+    with pytest.raises(RuntimeError, match=r"upgrade\(engine\), not the alembic command line"):
+        command.upgrade(migrations._config(), "head")
+
+
 def test_migrations_ship_inside_the_package() -> None:
     location = Path(migrations.__file__).parent
     assert (location / "env.py").is_file()

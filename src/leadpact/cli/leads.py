@@ -57,6 +57,7 @@ def erase(
                         "stage_changes": r.stage_changes,
                         "deals": r.deals,
                         "audit_entries": r.audit_entries,
+                        "alerts": r.alerts,
                     }
                     for r in report.erased
                 ],

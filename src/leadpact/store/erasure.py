@@ -18,12 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, Table, Update, func, select, update
+from sqlalchemy import Connection, Engine, Table, Update, delete, func, select, update
 
 from leadpact.errors import ConflictError, LeadPactError
 from leadpact.store.events import add_audit
 from leadpact.store.leads import LeadRow, get_lead
-from leadpact.store.tables import activities, audit, deals, leads, stage_changes, touches
+from leadpact.store.tables import (
+    activities,
+    alerts,
+    audit,
+    deals,
+    deliveries,
+    leads,
+    stage_changes,
+    touches,
+)
 
 #: Prefix of the anonymous id an erased lead gets.
 TOKEN_PREFIX = "erased-"
@@ -43,6 +52,7 @@ class ErasureResult:
     stage_changes: int
     deals: int
     audit_entries: int
+    alerts: int
 
 
 class PurgeStatus(StrEnum):
@@ -60,8 +70,9 @@ def erase_lead(conn: Connection, lead_id: str, *, at: datetime, reason: str) -> 
     """Remove a person's data, keep the anonymous facts that counts are made of.
 
     Nulls email, names, title, company and the import row hash; nulls activities' url and
-    content and touches' note and rep; keeps stage, dates, source, industry, country,
-    employees, revenue, owner and scores. Run it inside a transaction (`begin_write`) and call
+    content and touches' note and rep; deletes the lead's unsent alerts and empties the payload
+    and errors of sent ones; keeps stage, dates, source, industry, country, employees,
+    revenue, owner and scores. Run it inside a transaction (`begin_write`) and call
     `purge_erased` after the commit.
 
     Args:
@@ -107,6 +118,7 @@ def erase_lead(conn: Connection, lead_id: str, *, at: datetime, reason: str) -> 
     )
     for table in (activities, touches, stage_changes):
         _rekey(conn, table, token)
+    alert_count = _erase_alerts(conn, lead_id, token)
     audit_count = _rowcount(
         conn, update(audit).where(audit.c.subject == lead_id).values(subject=token)
     )
@@ -118,6 +130,7 @@ def erase_lead(conn: Connection, lead_id: str, *, at: datetime, reason: str) -> 
         stage_changes=_count(conn, stage_changes, token),
         deals=_count(conn, deals, token),
         audit_entries=audit_count,
+        alerts=alert_count,
     )
     add_audit(
         conn,
@@ -131,6 +144,7 @@ def erase_lead(conn: Connection, lead_id: str, *, at: datetime, reason: str) -> 
             "stage_changes": result.stage_changes,
             "deals": result.deals,
             "audit_entries": result.audit_entries,
+            "alerts": result.alerts,
         },
     )
     return result
@@ -173,8 +187,28 @@ def _rekey(conn: Connection, table: Table, token: str) -> None:
     # token so they can no longer be recomputed from the person's data.
     rows = conn.execute(select(table.c.id, table.c.key).where(table.c.lead_id == token)).all()
     for row_id, key in rows:
-        fresh = hashlib.sha256(f"{token}:{key}".encode()).hexdigest()
-        conn.execute(update(table).where(table.c.id == row_id).values(key=fresh))
+        conn.execute(update(table).where(table.c.id == row_id).values(key=_rehash(token, key)))
+
+
+def _rehash(token: str, key: str) -> str:
+    return hashlib.sha256(f"{token}:{key}".encode()).hexdigest()
+
+
+def _erase_alerts(conn: Connection, lead_id: str, token: str) -> int:
+    # Alerts not sent yet are intentions about the person, not facts: they go (and their
+    # delivery attempts with them). Sent ones are counted in reports: they stay, anonymised.
+    conn.execute(delete(alerts).where(alerts.c.lead_id == lead_id, alerts.c.sent_at.is_(None)))
+    rows = conn.execute(select(alerts.c.id, alerts.c.key).where(alerts.c.lead_id == lead_id)).all()
+    for alert_id, key in rows:
+        conn.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id)
+            .values(lead_id=token, key=_rehash(token, key), payload={}, last_error=None)
+        )
+    ids = [alert_id for alert_id, _ in rows]
+    if ids:
+        conn.execute(update(deliveries).where(deliveries.c.alert_id.in_(ids)).values(detail=None))
+    return len(ids)
 
 
 def _rowcount(conn: Connection, statement: Update) -> int:

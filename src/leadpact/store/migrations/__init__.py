@@ -75,6 +75,33 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     _run(engine, lambda config: command.downgrade(config, revision))
 
 
+def run_env() -> None:
+    """The body of `env.py`: run the revisions on the connection `_run` handed over.
+
+    Lives here, not in env.py, so that it is an ordinary, tested and measured module (Alembic
+    loads env.py under a name of its own).
+    """
+    from alembic import context
+
+    from leadpact.store.tables import metadata
+
+    connection = context.config.attributes.get("connection")
+    if not isinstance(connection, Connection):
+        raise RuntimeError(
+            "run LeadPact migrations with leadpact.store.migrations.upgrade(engine), "
+            "not the alembic command line"
+        )
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        # SQLite cannot ALTER most things: later revisions rewrite tables in batch mode.
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def _recorded(conn: Connection) -> str | None:
     if not inspect(conn).has_table(_VERSION_TABLE):
         return None
