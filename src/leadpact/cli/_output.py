@@ -70,4 +70,6 @@ def print_rows(headers: list[str], rows: list[list[Any]]) -> None:
     table = Table(*headers, show_edge=False, header_style="bold")
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
-    Console().print(table)
+    # Piped output is not cut to 80 columns: it is read in files and logs, not a terminal.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
