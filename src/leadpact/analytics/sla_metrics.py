@@ -35,6 +35,9 @@ from leadpact.analytics.frames import Frames
 from leadpact.core.conditions import Condition
 from leadpact.core.pact import AcceptanceCommitment, FollowUpCommitment, ResponseCommitment
 
+#: "No such event": later than any instant (clock stops are minima over optional events).
+_NEVER = 2**62
+
 __all__ = [
     "AGING_BUCKETS",
     "aging",
@@ -115,20 +118,52 @@ def clocks(frames: Frames) -> ir.Table | None:
             }
         )
     )
+    st = frames.stages
+    closing = frames.stage_changes.join(st.filter(st.outcome != "open"), "stage")
+    closing = closing.select(
+        k_lead=closing.lead_id, k_at=closing.at_s, k_recycle=closing.outcome == "recycled"
+    )
     parts = []
     for c in pact.commitments:
         if not isinstance(c, ResponseCommitment | AcceptanceCommitment):
             continue
         leads = _matching(frames, c.when)
-        start = frames.reach_of(c.stage, "start_s").join(leads, "lead_id")
+        into = frames.stage_changes.filter(frames.stage_changes.stage == c.stage)
+        start = into.group_by("lead_id").aggregate(start_s=into.at_s.max())
+        start = start.join(leads, "lead_id")
         if isinstance(c, ResponseCommitment):
             t = frames.touches.select(s_lead=frames.touches.lead_id, s_at=frames.touches.at_s)
         else:
-            e = frames.entries_all
+            e = frames.stage_changes
             t = e.filter(e.stage != c.stage).select(s_lead=e.lead_id, s_at=e.at_s)
         cand = start.left_join(t, [start.lead_id == t.s_lead, t.s_at >= start.start_s])
         stops = cand.group_by(["lead_id", "owner", "team", "start_s"]).aggregate(
-            stop_s=cand.s_at.min()
+            answer_s=cand.s_at.min()
+        )
+        if isinstance(c, ResponseCommitment):
+            # A closing change stops a response clock too: won, lost and disqualified count
+            # as the answer, a recycle before the first touch breaks the commitment.
+            k = stops.left_join(
+                closing, [stops.lead_id == closing.k_lead, closing.k_at >= stops.start_s]
+            )
+            stops = k.group_by(["lead_id", "owner", "team", "start_s", "answer_s"]).aggregate(
+                decided_s=k.k_at.min(where=~k.k_recycle),
+                recycled_s=k.k_at.min(where=k.k_recycle),
+            )
+        else:
+            stops = stops.mutate(decided_s=ibis.null("int64"), recycled_s=ibis.null("int64"))
+        never = ibis.literal(_NEVER, "int64")
+        answer = stops.answer_s.fill_null(never)
+        decided = ibis.least(answer, stops.decided_s.fill_null(never))
+        recycled = stops.recycled_s.fill_null(never)
+        stops = stops.mutate(
+            stop_s=ibis.ifelse(
+                ibis.least(decided, recycled) == never,
+                ibis.null("int64"),
+                ibis.least(decided, recycled),
+            ),
+            broken=recycled < decided,
+            answered=(answer <= recycled) & (answer < never),
         )
         with_team = stops.left_join(teams, stops.team == teams.team_key)
         fallback = c.calendar or _default_calendar(frames, c.provider)
@@ -143,6 +178,8 @@ def clocks(frames: Frames) -> ir.Table | None:
                 calendar=calendar.cast("string"),
                 start_s=with_team.start_s.cast("int64"),
                 stop_s=with_team.stop_s.cast("int64"),
+                broken=with_team.broken,
+                answered=with_team.answered,
                 within_s=ibis.literal(int(c.within.total_seconds()), "int64"),
             )
         )
@@ -166,6 +203,7 @@ def clocks(frames: Frames) -> ir.Table | None:
         & (looked.asof_s <= looked.asof_close)
     )
     status = ibis.cases(
+        (looked.stop_s.notnull() & looked.broken, "late"),
         (looked.stop_s.notnull() & on_time, "met"),
         (looked.stop_s.notnull(), "late"),
         (not_due, "pending"),
@@ -178,7 +216,9 @@ def clocks(frames: Frames) -> ir.Table | None:
         "start_s",
         "stop_s",
         "within_s",
-        elapsed_s=ibis.ifelse(looked.stop_s.notnull(), elapsed, ibis.null("int64")),
+        elapsed_s=ibis.ifelse(
+            looked.stop_s.notnull() & looked.answered, elapsed, ibis.null("int64")
+        ),
         status=status,
     ).cache()
 
