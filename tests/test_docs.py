@@ -17,8 +17,10 @@ DOCS = ROOT / "docs"
 
 
 def load_reference_script():
-    spec = importlib.util.spec_from_file_location("pact_reference", ROOT / "scripts" / "pact_reference.py")
-    assert spec is not None and spec.loader is not None
+    script = ROOT / "scripts" / "pact_reference.py"
+    spec = importlib.util.spec_from_file_location("pact_reference", script)
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

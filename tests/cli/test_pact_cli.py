@@ -62,7 +62,8 @@ def test_check_on_empty_and_missing_files(tmp_path: Path):
     empty.write_text("", encoding="utf-8")
     result = runner.invoke(app, ["pact", "check", str(empty)])
     assert result.exit_code == 1
-    assert result.stdout.strip() == f"{empty}:1: the file is empty; expected a pact (see `leadpact init`)"
+    expected = f"{empty}:1: the file is empty; expected a pact (see `leadpact init`)"
+    assert result.stdout.strip() == expected
     missing = runner.invoke(app, ["pact", "check", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 1
     assert "no such file" in missing.stdout
