@@ -113,6 +113,19 @@ def test_a_folder_without_a_pact(tmp_path: Path) -> None:
     )
 
 
+def test_on_postgresql_it_says_vacuum_is_left_to_the_administrator(
+    folder: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL message")
+    monkeypatch.setenv("LEADPACT_DATABASE_URL", db_url)
+    with open_workspace(folder) as workspace, workspace.transaction() as conn:
+        add_lead(conn, LeadRow("crm-9", "mql", T0, T0, email="pg@example.com"))
+    result = runner.invoke(app, ["leads", "erase", "--email", "pg@example.com", "-w", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "PostgreSQL keeps old row versions on disk until VACUUM" in result.stderr
+
+
 def test_help_lists_every_option() -> None:
     result = runner.invoke(app, ["leads", "erase", "--help"])
     assert result.exit_code == 0

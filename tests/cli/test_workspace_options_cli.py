@@ -48,6 +48,11 @@ def test_instants_become_utc(text: str, expected: datetime) -> None:
     assert parsed.tzinfo is UTC
 
 
+def test_a_datetime_passes_through() -> None:
+    at = datetime(2025, 3, 7, 14, 30, tzinfo=UTC)
+    assert parse_instant(at) is at
+
+
 def test_the_options_on_a_command(tmp_path: Path) -> None:
     result = runner.invoke(probe, ["-w", str(tmp_path), "--as-of", "2025-03-07T15:30+01:00"])
     assert result.exit_code == 0, result.output

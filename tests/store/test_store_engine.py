@@ -134,3 +134,26 @@ def test_postgresql_urls_use_psycopg_3(url: str) -> None:
 def test_bad_urls_are_user_errors(url: str, message: str) -> None:
     with pytest.raises(LeadPactError, match=re.escape(message)):
         make_engine(url)
+
+
+def test_autocommit_connections_get_no_transaction_and_leave_none_behind(
+    sqlite_engine: Engine,
+) -> None:
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with sqlite_engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        auto.execute(text("INSERT INTO t VALUES (1)"))
+        auto.rollback()  # nothing to roll back: the insert is committed already
+    with sqlite_engine.connect() as reader, sqlite_engine.connect() as writer:
+        # The pooled connection used in AUTOCOMMIT is back to SQLAlchemy-managed BEGIN.
+        with reader.begin():
+            assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 1
+            with writer.begin():
+                writer.execute(text("INSERT INTO t VALUES (2)"))
+            assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        with writer.begin() as transaction:
+            writer.execute(text("INSERT INTO t VALUES (3)"))
+            transaction.rollback()
+        assert writer.execute(text("SELECT count(*) FROM t")).scalar() == 2
+        writer.rollback()

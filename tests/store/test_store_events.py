@@ -126,3 +126,14 @@ def test_audit_log(store: Engine) -> None:
         assert everything[1].at == T0
         assert [e.subject for e in list_audit(conn, action="approve")] == ["v2", "v3"]
         assert [e.action for e in list_audit(conn, subject="erased-1")] == ["erase"]
+
+
+def test_other_integrity_errors_are_not_disguised(store: Engine, lead: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from leadpact.store._writes import insert_new
+    from leadpact.store.tables import touches
+
+    values = {"key": "k", "lead_id": lead, "channel": None, "at": T0, "outcome": "sent"}
+    with pytest.raises(IntegrityError), begin_write(store) as conn:
+        insert_new(conn, touches, "key", values)

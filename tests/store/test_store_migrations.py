@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, inspect, text
 
 import leadpact.store.migrations as migrations
 from leadpact.errors import LeadPactError
-from leadpact.store.engine import make_engine, sqlite_url
+from leadpact.store.engine import begin_write, make_engine, sqlite_url
 from leadpact.store.migrations import HEAD, current_revision, downgrade, ensure_schema, upgrade
 from leadpact.store.tables import metadata
 
@@ -159,3 +160,17 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (location / "env.py").is_file()
     assert (location / "script.py.mako").is_file()
     assert any(location.joinpath("versions").glob("0001_*.py"))
+
+
+def test_a_database_locked_by_another_writer_is_a_user_error(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "leadpact.db")
+    holder = make_engine(url)
+    waiter = make_engine(url, busy_timeout=timedelta(milliseconds=50))
+    with holder.begin() as conn:
+        conn.execute(text("CREATE TABLE other (x INTEGER)"))
+    try:
+        with begin_write(holder), pytest.raises(LeadPactError, match="database is locked"):
+            ensure_schema(waiter)
+    finally:
+        holder.dispose()
+        waiter.dispose()

@@ -106,6 +106,10 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
         options = conn.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
+        driver = conn.connection.driver_connection
+        if driver is not None and driver.isolation_level is not None:
+            # Leaving AUTOCOMMIT makes SQLAlchemy hand BEGIN back to sqlite3; take it back.
+            driver.isolation_level = None
         mode = options.get(BEGIN_MODE, "")
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
