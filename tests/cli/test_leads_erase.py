@@ -33,7 +33,7 @@ def folder(tmp_path: Path, example_text: str, monkeypatch: pytest.MonkeyPatch) -
     return folder
 
 
-def emails(folder: Path) -> list[str | None]:
+def emails(folder: Path) -> list[str]:
     with open_workspace(folder) as workspace, workspace.engine.connect() as conn:
         return sorted((lead.email or "") for lead in list_leads(conn))
 
