@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
+    webhook_secret: str | None = Field(
+        None,
+        description="Shared secret of signed webhooks (POST /api/webhooks/hubspot); unset: refused.",
+    )
+    session_secret: str | None = Field(
+        None,
+        description="Key that signs web login sessions; unset: a random key kept in the workspace.",
+    )
+    scheduler: bool = Field(
+        True, description="Run the SLA alert scheduler inside the web server (`leadpact serve`)."
+    )
     log_level: LogLevel = Field(
         "info", description="Least severe log level written: debug, info, warning, error, critical."
     )
