@@ -104,6 +104,7 @@ class Analytics:
     _close: Callable[[], None] | None = None
     _prefix: str = ""
     _views: list[str] = field(default_factory=list)
+    _cached: list[ir.Table] = field(default_factory=list)
 
     def table(self, name: str) -> ir.Table:
         """The table `name` (one of `EXPORTED_TABLES`), only its exported columns."""
@@ -132,12 +133,22 @@ class Analytics:
         self._views.append(name)
         return self.backend.table(name)
 
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """`expr` computed once and kept in the engine (a temp table) until `close`."""
+        cached = expr.cache()
+        self._cached.append(cached)
+        return cached
+
     def to_pyarrow(self, expr: ir.Table) -> pa.Table:
         """Run `expr` on this engine and return the result."""
         return self.backend.to_pyarrow(expr)
 
     def close(self) -> None:
         """Release the connection (a Spark session is left running for reuse)."""
+        # Release cached tables while the connection is open (Ibis would drop them when they
+        # are garbage collected, after the connection has gone).
+        while self._cached:
+            self._cached.pop().release()
         if self._close is not None:
             self._close()
             self._close = None

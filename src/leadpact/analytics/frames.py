@@ -263,7 +263,7 @@ class Frames:
     def entries(self) -> ir.Table:
         """Each lead's first entry into each pact stage: (lead_id, stage, at_s), cached."""
         e = self.entries_all
-        return e.group_by(["lead_id", "stage"]).aggregate(at_s=e.at_s.min()).cache()
+        return self.source.cache(e.group_by(["lead_id", "stage"]).aggregate(at_s=e.at_s.min()))
 
     @cached_property
     def entries_all(self) -> ir.Table:
@@ -294,7 +294,7 @@ class Frames:
         ladder_reach = ladder_reach.select(
             "lead_id", stage=ladder_reach.target.cast("string"), at_s=ladder_reach.at_s
         )
-        return ibis.union(ladder_reach, exits).cache()
+        return self.source.cache(ibis.union(ladder_reach, exits))
 
     def reach_of(self, stage: str, name: str = "at_s") -> ir.Table:
         """(lead_id, `name`) for the leads that reached `stage`."""

@@ -40,7 +40,7 @@ def pairs(frames: Frames) -> ir.Table:
         joined.b_rank.isnull(), joined.to_s >= joined.from_s, joined.b_rank >= joined.a_rank
     )
     kept = joined.filter(later)
-    return kept.select("lead_id", "from_stage", "to_stage", "from_s").cache()
+    return frames.source.cache(kept.select("lead_id", "from_stage", "to_stage", "from_s"))
 
 
 def pairs_daily(frames: Frames, pair_table: ir.Table) -> ir.Table:

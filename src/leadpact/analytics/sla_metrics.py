@@ -65,7 +65,7 @@ def lead_facts(frames: Frames, fields: set[str]) -> ir.Table:
     if fields & {"attempts", "connected"}:
         t = frames.touches
         per = t.group_by("lead_id").aggregate(
-            attempts=t.lead_id.count(), connected=t.connects.cast("int64").max() > 0
+            attempts=t.lead_id.count(), connected=t.connects.any()
         )
         per = per.select(t_lead="lead_id", attempts="attempts", connected="connected")
         out = out.left_join(per, out.lead_id == per.t_lead).drop("t_lead")
@@ -186,7 +186,8 @@ def clocks(frames: Frames) -> ir.Table | None:
     if not parts:
         return None
     # Cached before the calendar lookups: SQLite's parser overflows on the whole expression.
-    every = ibis.union(*parts).mutate(asof_s=ibis.literal(frames.scope.as_of_s, "int64")).cache()
+    every = ibis.union(*parts).mutate(asof_s=ibis.literal(frames.scope.as_of_s, "int64"))
+    every = frames.source.cache(every)
     looked = frames.business_at(every, "start_s", "start")
     looked = frames.business_at(looked, "stop_s", "stop")
     looked = frames.business_at(looked, "asof_s", "asof")
@@ -209,7 +210,7 @@ def clocks(frames: Frames) -> ir.Table | None:
         (not_due, "pending"),
         else_="overdue",
     )
-    return looked.select(
+    result = looked.select(
         "commitment",
         "lead_id",
         "owner",
@@ -220,7 +221,8 @@ def clocks(frames: Frames) -> ir.Table | None:
             looked.stop_s.notnull() & looked.answered, elapsed, ibis.null("int64")
         ),
         status=status,
-    ).cache()
+    )
+    return frames.source.cache(result)
 
 
 def clock_counts(frames: Frames, clock_table: ir.Table) -> ir.Table:
@@ -285,7 +287,7 @@ def depth(frames: Frames) -> tuple[ir.Table, ir.Table] | None:
         cand = start.left_join(t, [start.lead_id == t.s_lead, t.s_at >= start.start_s])
         per = cand.group_by(["lead_id", "start_s"]).aggregate(
             attempts=cand.s_lead.count(),
-            connections=cand.s_conn.cast("int64").sum().fill_null(0),
+            connections=cand.lead_id.count(where=cand.s_conn),
         )
         open_ = per.filter(per.connections == 0) if c.unless_connected else per
         dated = frames.with_days(open_, "start_s")
@@ -322,7 +324,7 @@ def aging(frames: Frames) -> ir.Table:
     with_sales = with_sales.join(frames.leads.select("lead_id", "owner"), "lead_id")
     t = frames.touches
     per = t.group_by("lead_id").aggregate(
-        last_s=t.at_s.max(), connections=t.connects.cast("int64").sum()
+        last_s=t.at_s.max(), connections=t.lead_id.count(where=t.connects)
     )
     per = per.rename(t_lead="lead_id")
     hand = frames.reach_of(frames.handover, "handed_s").rename(h_lead="lead_id")
