@@ -6,10 +6,11 @@ business rules (those live in `pact.yaml`). Every field is documented in docs/se
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from leadpact.errors import LeadPactError
@@ -18,6 +19,23 @@ from leadpact.errors import LeadPactError
 DATABASE_FILE = "leadpact.db"
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+def _duration(value: Any) -> Any:
+    """A duration as in pact.yaml ("2s", "30m", "1d") or a number of seconds."""
+    from leadpact.core.durations import parse_duration
+
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return timedelta(seconds=float(text))
+        except ValueError:
+            return parse_duration(text)
+    return value
+
+
+#: A duration setting: "2s", "1h30m", "1d", or seconds ("2", "0.5").
+SettingDuration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class Settings(BaseSettings):
@@ -57,6 +75,38 @@ class Settings(BaseSettings):
     )
     log_level: LogLevel = Field(
         "info", description="Least severe log level written: debug, info, warning, error, critical."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for alert emails; unset: alerts are not emailed."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_user: str | None = Field(None, description="SMTP login name; unset: no login.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never printed).")
+    smtp_from: str = Field(
+        "LeadPact <leadpact@localhost>", description="Sender address of alert emails."
+    )
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        "starttls",
+        description="SMTP encryption: starttls (upgrade, port 587), ssl (port 465) or none.",
+    )
+    slack_webhook_url: str | None = Field(
+        None, description="Slack-compatible incoming webhook: every alert is posted as text."
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="Generic webhook: every alert is POSTed to this URL as JSON."
+    )
+    scheduler_enabled: bool = Field(
+        True, description="Whether the web server runs the alert scheduler in the background."
+    )
+    scheduler_interval: SettingDuration = Field(
+        timedelta(seconds=2),
+        gt=timedelta(0),
+        description="Time between two alert scheduler cycles, e.g. 2s (or seconds: 2).",
+    )
+    alert_max_age: SettingDuration = Field(
+        timedelta(days=1),
+        gt=timedelta(0),
+        description="Clock alerts that fell due longer ago are not sent, e.g. 1d or 12h.",
     )
 
 

@@ -292,7 +292,8 @@ def test_reassignment_goes_to_the_least_loaded_member_ties_in_pact_order(pact):
 
     def proposed(counts: dict[str, int]) -> str:
         found = clock_alerts(due_alerts([us], pact, now=now, open_leads=counts))
-        return next(a for a in found if a.kind is AlertKind.REASSIGNMENT).details["reassign_to"]
+        alert = next(a for a in found if a.kind is AlertKind.REASSIGNMENT)
+        return str(alert.details["reassign_to"])
 
     assert proposed({}) == "Tom Reed"
     assert proposed({"Tom Reed": 4, "Maria Lopez": 2}) == "Maria Lopez"
