@@ -71,3 +71,45 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             conn.commit()
         admin.dispose()
+
+
+#: The instant the demo-workspace reports are as of: late in the generated year (2025).
+DEMO_AS_OF = "2025-11-20T15:30:00+00:00"
+
+
+def build_demo(directory: Path) -> Path:
+    """A demo workspace in `directory`: the example pact, 1,500 leads of 2025 (seed 11),
+    imported and scored by the real services."""
+    from datetime import UTC, date, datetime
+
+    from leadpact.cli.pact import example_pact_text
+    from leadpact.clock import FixedClock
+    from leadpact.services.demo import run_demo
+
+    run_demo(
+        directory,
+        seed=11,
+        leads=1500,
+        start=date(2025, 1, 1),
+        days=365,
+        pact_text=example_pact_text(),
+        clock=FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)),
+    )
+    return directory
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """A SQLite demo workspace shared by the session (reports, analytics): do not write to
+    it; copy it (`workspace_dir`) first."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "ws")
+
+
+@pytest.fixture
+def workspace_dir(demo_dir, tmp_path) -> Path:
+    """A private copy of the demo workspace."""
+    import shutil
+
+    target = tmp_path / "ws"
+    shutil.copytree(demo_dir, target)
+    return target

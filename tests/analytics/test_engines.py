@@ -11,7 +11,6 @@ import math
 from datetime import date
 
 import pytest
-
 from tests.analytics.conftest import AS_OF, SPARK_SKIP, java_available
 
 SCOPE_START = date(2025, 11, 1)
@@ -54,7 +53,8 @@ def reference(demo_dir):
 def assert_same(expected, actual, path="records"):
     """Equal structures; floats within 1e-9 relative (engines sum in different orders)."""
     if isinstance(expected, float) or isinstance(actual, float):
-        assert expected is not None and actual is not None, f"{path}: {expected} != {actual}"
+        assert expected is not None, f"{path}: None != {actual}"
+        assert actual is not None, f"{path}: {expected} != None"
         assert math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9), (
             f"{path}: {expected} != {actual}"
         )
