@@ -95,9 +95,6 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = Field(
         None, description="Generic webhook: every alert is POSTed to this URL as JSON."
     )
-    scheduler_enabled: bool = Field(
-        True, description="Whether the web server runs the alert scheduler in the background."
-    )
     scheduler_interval: SettingDuration = Field(
         timedelta(seconds=2),
         gt=timedelta(0),
