@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from leadpact.core.conditions import ACTIVITY_TYPES
+
 if TYPE_CHECKING:
     from leadpact.clock import Clock
     from leadpact.services.workspace import Workspace
@@ -53,20 +55,9 @@ REPS = {
     "sales-dk": [("Sofie Dahl", 1.0), ("Emil Storm", 5.0)],
     "sales-us": [("Tom Reed", 0.7), ("Maria Lopez", 3.0)],
 }
-_TEAM_TZ = {"sales-dk": "Europe/Copenhagen", "sales-us": "America/New_York"}
 
-_ACTIVITY_TYPES = np.array(
-    [
-        "page_view",
-        "pricing_page_view",
-        "content_download",
-        "form_submission",
-        "email_open",
-        "email_click",
-        "webinar",
-        "demo_request",
-    ]
-)
+#: The activity types the demo company records (events and chat are not part of its funnel).
+_ACTIVITY_TYPES = np.array([t for t in ACTIVITY_TYPES if t not in ("event", "chat")])
 _ACTIVITY_SHARE = np.array([0.42, 0.05, 0.08, 0.05, 0.25, 0.09, 0.04, 0.02])
 
 _FIRST = np.array(
