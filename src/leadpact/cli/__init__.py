@@ -19,7 +19,9 @@ from leadpact.cli.pact import app as pact_app
 from leadpact.cli.pact import init
 from leadpact.cli.report import app as report_app
 from leadpact.cli.report import export
+from leadpact.cli.serve import serve
 from leadpact.cli.sla import app as sla_app
+from leadpact.cli.users import token_app, user_app
 
 app = typer.Typer(
     name="leadpact",
@@ -50,6 +52,9 @@ app.add_typer(sla_app, name="sla")
 app.command("demo")(demo)
 app.add_typer(report_app, name="report")
 app.command("export")(export)
+app.command("serve")(serve)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 def main() -> None:

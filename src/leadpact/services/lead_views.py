@@ -31,10 +31,13 @@ __all__ = [
     "ClockView",
     "LeadList",
     "LeadPage",
+    "QueueEntry",
+    "RepQueue",
     "TimelineEntry",
     "clock_views",
     "lead_page",
     "list_owners",
+    "rep_queue",
     "search_leads",
 ]
 
@@ -206,3 +209,64 @@ def list_owners(workspace: Workspace) -> list[tuple[str, int]]:
     )
     with workspace.engine.connect() as conn:
         return [(str(owner), int(n)) for owner, n in conn.execute(query).all()]
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A lead in a rep's queue: the lead and its most urgent running clock (if any)."""
+
+    lead: LeadRow
+    clock: ClockView | None
+
+
+@dataclass(frozen=True)
+class RepQueue:
+    """One page of a rep's queue, most urgent first (`services.sla.queue` order)."""
+
+    owner: str
+    as_of: datetime
+    total: int
+    limit: int
+    offset: int
+    entries: list[QueueEntry]
+
+
+def rep_queue(
+    workspace: Workspace,
+    owner: str,
+    as_of: datetime | None = None,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+) -> RepQueue:
+    """A page of the open leads of `owner`, in priority order, with their clocks.
+
+    Raises:
+        LeadPactError: a limit outside 1..`MAX_PAGE` or a negative offset.
+    """
+    from leadpact.services.sla import queue
+
+    if not 1 <= limit <= MAX_PAGE:
+        raise LeadPactError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    if offset < 0:
+        raise LeadPactError(f"offset must be 0 or more, got {offset}")
+    now = workspace.clock.now() if as_of is None else as_of
+    items = queue(workspace, now, owner=owner)
+    page = items[offset : offset + limit]
+    ids = [item.lead_id for item in page]
+    with workspace.engine.connect() as conn:
+        rows = {
+            row["id"]: LeadRow(**row)
+            for start in range(0, len(ids), 500)
+            for row in conn.execute(
+                select(leads).where(leads.c.id.in_(ids[start : start + 500]))
+            ).mappings()
+        }
+    clocks = clock_views(workspace.pact, [i.clock for i in page if i.clock is not None], now)
+    by_lead = {view.result.lead_id: view for view in clocks}
+    entries = [
+        QueueEntry(rows[item.lead_id], by_lead.get(item.lead_id))
+        for item in page
+        if item.lead_id in rows
+    ]
+    return RepQueue(owner, now, len(items), limit, offset, entries)

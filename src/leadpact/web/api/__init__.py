@@ -1,0 +1,1 @@
+"""JSON routers under /api: the API and the JSON twin of every page."""

@@ -1,0 +1,1 @@
+"""HTML routers: server-rendered pages over the same service calls as the JSON routes."""
