@@ -267,7 +267,7 @@ class Frames:
 
     @cached_property
     def entries_all(self) -> ir.Table:
-        """Every distinct entry of a lead into a pact stage: (lead_id, stage, at_s)."""
+        """Every distinct entry of a lead into a pact stage: (lead_id, stage, at_s), cached."""
         leads = self.leads
         current = leads.filter(leads.stage_s <= self.scope.as_of_s)
         changes = self.stage_changes
@@ -278,7 +278,7 @@ class Frames:
         ]
         every = ibis.union(*sources, distinct=True)
         known = every.join(self.stages.select("stage"), "stage")
-        return known.join(leads.select("lead_id"), "lead_id")
+        return self.source.cache(known.join(leads.select("lead_id"), "lead_id"))
 
     @cached_property
     def reached(self) -> ir.Table:

@@ -18,9 +18,17 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from leadpact.analytics.frames import Frames
+from leadpact.analytics.frames import Frames, ladder
+from leadpact.core.pact import Outcome, Pact
 
-__all__ = ["DIMENSIONS", "duration_rows", "pairs", "pairs_by_dimension", "pairs_daily"]
+__all__ = [
+    "DIMENSIONS",
+    "conversion_pairs",
+    "duration_rows",
+    "pairs",
+    "pairs_by_dimension",
+    "pairs_daily",
+]
 
 #: The lead columns the funnel is broken down by.
 DIMENSIONS = ("source", "persona", "priority", "owner", "team")
@@ -51,16 +59,35 @@ def pairs_daily(frames: Frames, pair_table: ir.Table) -> ir.Table:
     )
 
 
+def conversion_pairs(pact: Pact) -> list[tuple[str, str]]:
+    """The conversions the report shows: each ladder stage A before won to the next ladder
+    stage and to the won stage."""
+    steps = ladder(pact)
+    won = next((s.id for s in pact.stages if s.outcome is Outcome.WON), None)
+    out = []
+    for i, a in enumerate(steps[:-1]):
+        out.append((a, steps[i + 1]))
+        if won is not None and steps[i + 1] != won:
+            out.append((a, won))
+    return out
+
+
 def pairs_by_dimension(frames: Frames, pair_table: ir.Table) -> ir.Table:
-    """(dimension, value, in_period, from_stage, to_stage, leads) for each of `DIMENSIONS`.
+    """(dimension, value, in_period, from_stage, to_stage, leads) for each of `DIMENSIONS`,
+    for the bases (A, A) and the `conversion_pairs`.
 
     `in_period` says whether A was reached in the report period; `value` is text (NULL when
     the lead has none).
     """
-    leads = frames.leads
-    facts = leads.select("lead_id", *DIMENSIONS)
-    joined = pair_table.join(facts, "lead_id")
-    flagged = joined.mutate(in_period=frames.scope.within(joined.from_s))
+    wanted = [f"{a}>{b}" for a, b in conversion_pairs(frames.pact)]
+    p = pair_table
+    shown = p.filter(
+        (p.from_stage == p.to_stage) | (p.from_stage.concat(">", p.to_stage)).isin(wanted)
+    )
+    facts = frames.leads.select("lead_id", *DIMENSIONS)
+    joined = shown.join(facts, "lead_id")
+    # One join, cached: SQLite would redo it for each of the five groupings.
+    flagged = frames.source.cache(joined.mutate(in_period=frames.scope.within(joined.from_s)))
     parts = []
     for dimension in DIMENSIONS:
         grouped = flagged.group_by(

@@ -55,7 +55,8 @@ def value_daily(
         )
     )
     a = frames.activities
-    kinds = a.select("lead_id", "type").distinct()
+    scored_types = list(activities) or [""]
+    kinds = a.filter(a.type.isin(scored_types)).select("lead_id", "type").distinct()
     scored = kinds.join(activity_points, kinds.type == activity_points.a_type)
     per_lead = scored.group_by("lead_id").aggregate(a_value=scored.a_points.sum())
     per_lead = per_lead.rename(v_lead="lead_id")

@@ -17,6 +17,7 @@ from typing import Any
 
 from leadpact.analytics.commitments_section import commitment_records, quality_records
 from leadpact.analytics.frames import ReportScope, ladder
+from leadpact.analytics.funnel import conversion_pairs
 from leadpact.analytics.goals_section import goals_section, metric_series, period_goal
 from leadpact.analytics.metrics import Record, won_stage
 from leadpact.analytics.rollup import bucket_of, period_factor, rate
@@ -187,12 +188,7 @@ class Context:
 
     def conversion_pairs(self) -> list[tuple[str, str]]:
         """(A, next ladder stage) and (A, won) for every ladder stage A before won."""
-        out = []
-        for i, a in enumerate(self.ladder[:-1]):
-            out.append((a, self.ladder[i + 1]))
-            if self.won is not None and self.ladder[i + 1] != self.won:
-                out.append((a, self.won))
-        return out
+        return conversion_pairs(self.pact)
 
     def breakdown(self) -> list[Record]:
         counts: dict[tuple[str, Any, bool, str, str], int] = {}
