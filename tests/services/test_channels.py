@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,7 +49,12 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+            self.messages.append(
+                (
+                    list(envelope.rcpt_tos),
+                    message_from_bytes(envelope.content, policy=policy.default),
+                )
+            )
         return "250 Message accepted for delivery"
 
     def received(self) -> list[tuple[list[str], Message]]:
@@ -147,7 +152,9 @@ def smtp() -> Iterator[tuple[int, Mailbox]]:
 # --------------------------------------------------------------------------- payloads
 
 
-def payload(email: str | None = "sofie.dahl@nordlys.example", key: str = "breach:l1") -> dict[str, Any]:
+def payload(
+    email: str | None = "sofie.dahl@nordlys.example", key: str = "breach:l1"
+) -> dict[str, Any]:
     return {
         "key": key,
         "kind": "breach",

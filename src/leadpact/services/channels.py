@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any, Literal, Protocol
@@ -49,6 +50,10 @@ TIMEOUT = timedelta(seconds=10)
 _DETAIL_CHARS = 300
 
 Payload = Mapping[str, Any]
+
+#: Headers are not folded below RFC 5322's 998 characters: Python folds a long subject onto a
+#: continuation line of its own, which some readers show with a leading space.
+_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,7 @@ class EmailChannel:
     def message(self, payload: Payload) -> EmailMessage:
         """The email of one alert."""
         recipient = payload["recipient"]
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self.sender
         message["To"] = formataddr((recipient["name"], recipient["email"]))
         message["Subject"] = payload["subject"]
