@@ -53,6 +53,7 @@ def create_app(
     start_scheduler: bool = True,
     clock: Clock | None = None,
     rescore_interval: float = 30.0,
+    background_rescore: bool = True,
 ) -> FastAPI:
     """Build the web app over the workspace in `workspace_dir`.
 
@@ -63,6 +64,8 @@ def create_app(
             `leadpact.web.scheduler` module is installed and `settings.scheduler` is on).
         clock: what "now" is (tests); default: the system clock.
         rescore_interval: least seconds between two background rescores after events.
+        background_rescore: rescore in a background thread after events changed leads or
+            activities (off: scores change only when something else rescores).
 
     Raises:
         LeadPactError: the workspace cannot be opened (no pact.yaml, a bad database URL...).
@@ -74,13 +77,14 @@ def create_app(
     settings = settings if settings is not None else load_settings(directory)
     workspace = open_workspace(directory, settings=settings, clock=clock)
     state = AppState(settings=settings, workspace=workspace)
-    state.rescorer = Rescorer(lambda: _rescore(state), rescore_interval)
+    if background_rescore:
+        state.rescorer = Rescorer(lambda: _rescore(state), rescore_interval)
     scheduler = _scheduler() if start_scheduler and settings.scheduler else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        assert state.rescorer is not None
-        state.rescorer.start()
+        if state.rescorer is not None:
+            state.rescorer.start()
         if scheduler is not None:
             scheduler.start(state)
         try:
@@ -88,7 +92,8 @@ def create_app(
         finally:
             if scheduler is not None:
                 scheduler.stop(state)
-            state.rescorer.stop()
+            if state.rescorer is not None:
+                state.rescorer.stop()
             workspace.close()
 
     app = FastAPI(
