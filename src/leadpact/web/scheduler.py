@@ -36,8 +36,8 @@ STOP_TIMEOUT = 60.0
 class AlertScheduler:
     """A running scheduler: its thread, its stop signal and what its last cycle did."""
 
-    thread: threading.Thread
     stopping: threading.Event
+    thread: threading.Thread = field(init=False)
     cycles: int = 0
     last: Cycle | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -62,10 +62,7 @@ class AlertScheduler:
 def find(state: Any) -> AlertScheduler | None:
     """The scheduler `start` put on `state`, if any."""
     extra = getattr(state, "extra", None)
-    if isinstance(extra, dict):
-        found = extra.get(KEY)
-    else:
-        found = getattr(state, KEY, None)
+    found = extra.get(KEY) if isinstance(extra, dict) else getattr(state, KEY, None)
     return found if isinstance(found, AlertScheduler) else None
 
 
@@ -87,11 +84,10 @@ def start(state: Any) -> AlertScheduler | None:
     except LeadPactError as err:
         log.error("alert scheduler not started: %s", err)
         return None
-    stopping = threading.Event()
-    scheduler = AlertScheduler(threading.Thread(), stopping)
+    scheduler = AlertScheduler(threading.Event())
     scheduler.thread = threading.Thread(
         target=run_scheduler,
-        args=(workspace, stopping),
+        args=(workspace, scheduler.stopping),
         kwargs={"channels": channels, "on_cycle": scheduler.record},
         name="leadpact-alert-scheduler",
         daemon=True,
