@@ -298,6 +298,9 @@ def test_reassignment_goes_to_the_least_loaded_member_ties_in_pact_order(pact):
     assert proposed({}) == "Tom Reed"
     assert proposed({"Tom Reed": 4, "Maria Lopez": 2}) == "Maria Lopez"
     assert proposed({"Tom Reed": 2, "Maria Lopez": 2}) == "Tom Reed"
+    assert proposed({"TOM.REED@nordlys.example": 2, "tom reed": 1, "Maria Lopez": 2}) == (
+        "Maria Lopez"
+    )
     mine = watched(pact, at(6, 10), at(6, 11), owner="Tom Reed", team="sales-us")
     found = clock_alerts(due_alerts([mine], pact, now=now, open_leads={"Maria Lopez": 9}))
     assert [a.details.get("reassign_to") for a in found] == ["Maria Lopez"]

@@ -308,7 +308,8 @@ def due_alerts(
             since that would stop them.
         pact: the agreement: alert rules, teams, managers, calendars, governance.
         now: the instant (timezone-aware).
-        open_leads: open leads per owner name, for choosing whom to propose a reassignment to.
+        open_leads: open leads per owner (name or email, any case), for choosing whom to
+            propose a reassignment to.
         max_age: clock alerts are moot this long after they fell due.
         review_notice: how long before the next review date the first reminder is due.
         known: keys to leave out (already stored): saves building their text.
@@ -439,7 +440,13 @@ def _reassign_to(
         return None
     current = None if owner is None else people.rep(owner)
     members = [m for m in pact.teams[team].members if current is None or m != current[0]]
-    ranked = [(counts.get(m.name, 0), i, m) for i, m in enumerate(members)]
+    folded = {name.casefold(): count for name, count in counts.items()}
+
+    def load(member: Person) -> int:
+        handles = [member.name] + ([member.email] if member.email else [])
+        return sum(folded.get(h.casefold(), 0) for h in handles)
+
+    ranked = [(load(m), i, m) for i, m in enumerate(members)]
     if not ranked:
         return None
     count, _, person = min(ranked, key=lambda r: (r[0], r[1]))
