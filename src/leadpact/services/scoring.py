@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -38,11 +39,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from leadpact.core.conditions import walk
+from leadpact.core.conditions import ACTIVITY_TYPES, walk
 from leadpact.core.lifecycle import PACT_ACTOR, decide_stages, transition
 from leadpact.core.models import FACT_FIELDS, Score, StageChange, TouchOutcome
 from leadpact.core.pact import Pact
-from leadpact.core.scoring import ScoreColumns, score, score_many, type_codes
+from leadpact.core.scoring import ScoreColumns, score, score_many
 from leadpact.store.events import list_activities
 from leadpact.store.leads import get_lead
 from leadpact.store.tables import activities, leads, stage_changes, touches
@@ -158,11 +159,9 @@ def _read_leads(
 ) -> tuple[npt.NDArray[np.object_], dict[str, npt.NDArray[Any]], npt.NDArray[np.datetime64]]:
     """Lead ids, their facts as object columns (the scalar path's values) and `stage_at`."""
     names = list(FACT_FIELDS)
-    query = (
-        select(leads.c.id, *(leads.c[n] for n in names), _instant(conn, leads.c.stage_at))
-        .where(leads.c.erased_at.is_(None))
-        .order_by(leads.c.id)
-    )
+    query = select(
+        leads.c.id, *(leads.c[n] for n in names), _instant(conn, leads.c.stage_at)
+    ).where(leads.c.erased_at.is_(None))
     parts: list[list[Any]] = [[] for _ in range(len(names) + 2)]
     for chunk in _chunks(conn, query):
         for part, values in zip(parts, zip(*chunk, strict=True), strict=True):
@@ -175,31 +174,35 @@ def _read_leads(
 def _read_activities(
     conn: Connection, pact: Pact, position: Mapping[str, int], *, now: datetime
 ) -> dict[str, npt.NDArray[Any]]:
-    """(lead position, type code, instant) of the activities that can count at `now`."""
+    """(lead position, type code, instant) of the activities that can count at `now`.
+
+    The type is coded in SQL (small integers cost Python far less than strings); activities
+    of leads not in `position` (erased ones) are dropped.
+    """
     rules = pact.scoring.engagement
-    query = select(activities.c.lead_id, activities.c.type, _instant(conn, activities.c.at))
+    code = case(
+        {kind: i for i, kind in enumerate(ACTIVITY_TYPES)}, value=activities.c.type, else_=-1
+    )
+    query = select(activities.c.lead_id, code, _instant(conn, activities.c.at))
     query = query.where(activities.c.at <= now)
     if rules.window is not None:
         # A second of slack: the exact window is applied by `core` on exact instants.
         query = query.where(activities.c.at >= now - rules.window - timedelta(seconds=1))
-    leads_at: list[npt.NDArray[np.int64]] = []
-    codes: list[npt.NDArray[np.int16]] = []
-    instants: list[npt.NDArray[np.datetime64]] = []
+    leads_at: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    codes: list[npt.NDArray[np.int16]] = [np.zeros(0, dtype=np.int16)]
+    instants: list[npt.NDArray[np.datetime64]] = [np.zeros(0, dtype="datetime64[us]")]
     for chunk in _chunks(conn, query):
         lead_ids, kinds, ats = zip(*chunk, strict=True)
-        leads_at.append(
-            np.fromiter((position.get(x, -1) for x in lead_ids), dtype=np.int64, count=len(chunk))
-        )
-        codes.append(type_codes(_object_column(list(kinds))))
+        found = map(position.get, lead_ids, repeat(-1))
+        leads_at.append(np.fromiter(found, dtype=np.int64, count=len(chunk)))
+        codes.append(np.array(kinds, dtype=np.int16))
         instants.append(_datetimes(conn, ats))
-    lead = np.concatenate(leads_at) if leads_at else np.zeros(0, dtype=np.int64)
-    known = lead >= 0  # activities of erased leads
+    lead = np.concatenate(leads_at)
+    known = lead >= 0
     return {
         "lead": lead[known],
-        "type": (np.concatenate(codes) if codes else np.zeros(0, dtype=np.int16))[known],
-        "at": (np.concatenate(instants) if instants else np.zeros(0, dtype="datetime64[us]"))[
-            known
-        ],
+        "type": np.concatenate(codes)[known],
+        "at": np.concatenate(instants)[known],
     }
 
 
@@ -238,7 +241,7 @@ def _touch_facts(
 def _chunks(conn: Connection, query: Any) -> Iterator[list[Any]]:
     result = conn.execute(query, execution_options={"yield_per": CHUNK})
     for part in result.partitions():
-        yield [tuple(row) for row in part]
+        yield list(part)
 
 
 def _instant(conn: Connection, column: Any) -> ColumnElement[Any]:
