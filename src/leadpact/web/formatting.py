@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = ["FILTERS", "duration", "money", "number", "percent", "when"]
 
+_ACRONYMS = {"mql", "mqls", "sql", "sqls", "sal", "roi", "kpi", "p90", "api"}
 _DASH = "–"  # noqa: RUF001 - an en dash for missing values
 
 
@@ -101,7 +102,9 @@ def label(value: str | None) -> str:
     """An identifier as words: "first_response_time" → "First response time"."""
     if not value:
         return _DASH
-    text = value.replace("_", " ").replace("-", " ")
+    words = value.replace("_", " ").replace("-", " ").split(" ")
+    words = [w.upper() if w.lower() in _ACRONYMS else w for w in words]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
