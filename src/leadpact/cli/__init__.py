@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from leadpact.cli import _output, pact_render, pact_versions  # noqa: F401 -- registers commands
+from leadpact.cli.alerts import app as alerts_app
 from leadpact.cli.calendar import app as calendar_app
 from leadpact.cli.demo import demo
 from leadpact.cli.goals import goals
@@ -49,6 +50,7 @@ app.command("goals")(goals)
 app.command("import")(import_file)
 app.add_typer(leads_app, name="leads")
 app.add_typer(sla_app, name="sla")
+app.add_typer(alerts_app, name="alerts")
 app.command("demo")(demo)
 app.add_typer(report_app, name="report")
 app.command("export")(export)
