@@ -6,8 +6,9 @@ metric the same starting point:
 - every timestamp is whole UTC epoch seconds (``*_s``), nothing after `as_of` is seen: leads
   created later, touches, activities and stage changes after it; a deal closed after it is
   still open;
-- ``entries``: each lead's first entry into each stage of the pact, from three sources that
-  may overlap (creation = the first funnel stage, the stage history, the lead's current stage);
+- ``entries``: each lead's first entry into each stage of the pact, from sources that may
+  overlap (creation = the first funnel stage, the stage history, the lead's current stage, and
+  a won deal = the won stage at its close);
   stage names the pact does not define are ignored (the data-quality section counts them);
 - ``reached``: when each lead reached each stage. On the funnel ladder (the pact's open and
   won stages, in order) a lead reaches a stage when it enters that stage *or any later one*
@@ -276,6 +277,12 @@ class Frames:
             _entry(current, current.lead_id, current.stage, current.stage_s),
             _entry(changes, changes.lead_id, changes.stage, changes.at_s),
         ]
+        won = next((s.id for s in self.pact.stages if s.outcome is Outcome.WON), None)
+        if won is not None:
+            # A won deal is the lead's entry into the won stage, when it closed (data sets
+            # such as Olist's record wins only as deals).
+            d = self.deals.filter(self.deals.closed_s.notnull() & self.deals.won)
+            sources.append(_entry(d, d.lead_id, ibis.literal(won), d.closed_s))
         every = ibis.union(*sources, distinct=True)
         known = every.join(self.stages.select("stage"), "stage")
         return self.source.cache(known.join(leads.select("lead_id"), "lead_id"))
