@@ -220,6 +220,7 @@ def test_without_handover_only_the_first_stage_is_disqualified_automatically():
 
 
 def test_without_automatic_disqualification_junk_stays():
+    assert PACT.handling.disqualify is not None
     rule = PACT.handling.disqualify.model_copy(update={"when": None})
     pact = PACT.model_copy(
         update={"handling": PACT.handling.model_copy(update={"disqualify": rule})}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,12 @@ DAY = timedelta(days=1)
 
 
 def lead(**facts):
-    base = {"id": "l1", "stage": "lead", "stage_at": NOW - DAY, "created_at": NOW - DAY}
+    base: dict[str, Any] = {
+        "id": "l1",
+        "stage": "lead",
+        "stage_at": NOW - DAY,
+        "created_at": NOW - DAY,
+    }
     return LeadFacts(**(base | facts))
 
 
@@ -168,15 +174,17 @@ def test_criteria_may_test_persona_and_activity_counts():
     pact = PACT.model_copy(update={"icp": PACT.icp.model_copy(update={"criteria": criteria})})
     result = score(lead(title="CEO"), [activity("webinar", DAY)], pact, now=NOW)
     assert result.fit == 100
-    batch = score_many(*columns([lead(title="CEO")], [[activity("webinar", DAY)]]), pact, now=NOW)
+    leads, acts = columns([lead(title="CEO")], [[activity("webinar", DAY)]])
+    batch = score_many(leads, acts, pact, now=NOW)
     assert batch.fit.tolist() == [100]
 
 
 def test_naive_now_is_refused():
     with pytest.raises(LeadPactError, match="timezone-aware 'now'"):
         score(DIRECTOR, [], PACT, now=NOW.replace(tzinfo=None))
+    leads, acts = columns([DIRECTOR], [[]])
     with pytest.raises(LeadPactError, match="timezone-aware 'now'"):
-        score_many(*columns([DIRECTOR], [[]]), PACT, now=NOW.replace(tzinfo=None))
+        score_many(leads, acts, PACT, now=NOW.replace(tzinfo=None))
 
 
 def test_scored_facts_hold_scores_counts_and_extras():
@@ -281,7 +289,8 @@ rules_strategy = st.fixed_dictionaries(
 def test_batch_and_scalar_paths_agree(leads, activities, rules):
     pact = with_rules(PACT, **rules)
     activities = activities[: len(leads)]
-    batch = score_many(*columns(leads, activities), pact, now=NOW)
+    lead_columns, activity_columns = columns(leads, activities)
+    batch = score_many(lead_columns, activity_columns, pact, now=NOW)
     for i, (one, acts) in enumerate(zip(leads, activities, strict=True)):
         single = score(one, acts, pact, now=NOW)
         assert batch.fit[i] == single.fit
