@@ -142,12 +142,17 @@ def sustained(
     latencies: list[float] = []
     headers = {"Authorization": f"Bearer {token}"}
     landed = 0
+    busy = 0
     with httpx2.Client(base_url=server.url, headers=headers, timeout=120) as client:
         client.post("/api/events", json=payloads[0][:10])  # warm up: imports, first queries
         began = time.perf_counter()
         for payload in payloads:
             sent = time.perf_counter()
             response = client.post("/api/events", json=payload)
+            while response.status_code == 503:  # the writer was busy (a background rescore)
+                busy += 1
+                time.sleep(float(response.headers.get("retry-after", "1")))
+                response = client.post("/api/events", json=payload)
             latencies.append(time.perf_counter() - sent)
             if response.status_code != 200:
                 raise SystemExit(f"ingest failed: {response.status_code} {response.text[:500]}")
@@ -166,6 +171,7 @@ def sustained(
             "max": round(max(latencies) * 1000, 1),
         },
         "batch_size": size,
+        "busy_retries": busy,
     }
 
 
@@ -192,6 +198,10 @@ def crash(
                 )
                 if response.status_code == 200:
                     break
+                if response.status_code == 503:
+                    retries += 1
+                    time.sleep(1)
+                    continue
                 raise SystemExit(f"ingest failed: {response.status_code} {response.text[:500]}")
             except httpx2.HTTPError:
                 retries += 1

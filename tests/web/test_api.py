@@ -289,3 +289,25 @@ def test_a_session_post_to_the_api_needs_the_csrf_header(client: TestClient):
         f"/api/leads/{SQL_LEAD}/touches", json=body, headers={"X-CSRF-Token": token}
     )
     assert allowed.status_code == 200
+
+
+def test_a_busy_database_is_a_503_to_retry(site: Site):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from tests.web.conftest import make_app
+
+    app = make_app(site)
+
+    def busy() -> None:
+        raise OperationalError(
+            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    app.add_api_route("/api/busy", busy)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/busy")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"] == "the database is busy; retry in a moment"

@@ -52,7 +52,7 @@ def create_app(
     *,
     start_scheduler: bool = True,
     clock: Clock | None = None,
-    rescore_interval: float = 30.0,
+    rescore_interval: float = 60.0,
     background_rescore: bool = True,
 ) -> FastAPI:
     """Build the web app over the workspace in `workspace_dir`.

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from leadpact.errors import (
@@ -66,6 +67,7 @@ _TITLES = {
     413: "Too large",
     422: "Cannot do that",
     500: "Something went wrong",
+    503: "Busy",
 }
 
 
@@ -138,6 +140,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _busy(request: Request, exc: Exception) -> Response:
+    """SQLite's single writer was busy for longer than the busy timeout (a long rescore or
+    import): nothing was written, the client may retry."""
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        return await _unexpected(request, exc)
+    log.warning("database busy on %s %s; answered 503", request.method, request.url.path)
+    response = _respond(request, 503, "the database is busy; retry in a moment")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(request, 500, "internal error; the server log has the details")
@@ -148,4 +161,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LeadPactError, _leadpact_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _busy)
     app.add_exception_handler(Exception, _unexpected)
