@@ -295,7 +295,6 @@ def test_a_busy_database_is_a_503_to_retry(site: Site):
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
-
     from tests.web.conftest import make_app
 
     app = make_app(site)
