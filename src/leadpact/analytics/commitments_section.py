@@ -164,8 +164,8 @@ _MESSAGES = {
     "stage_before_created": "{count} of {total} stage entries are dated before the lead "
     "was created",
     "touch_before_created": "{count} of {total} touches are dated before the lead was created",
-    "date_only": "{count} of {total} values of {detail} share one time of day: dates without "
-    "a time, so business-hour metrics on them mean little",
+    "date_only": "{count} of {total} values of {detail} fall on one or two times of day: "
+    "dates without a time, so business-hour metrics on them mean little",
     "unknown_stage": "{count} records name a stage the pact does not define ({detail}); ignored",
     "unknown_team": "{count} of {total} leads have a team the pact does not define; their SLA "
     "clocks use the providing party's calendar",

@@ -8,9 +8,9 @@ section with a sentence each. The checks:
   Olist data set: deals won before the first contact).
 - ``stage_before_created``: stage entries dated before the lead was created.
 - ``touch_before_created``: sales touches dated before the lead was created.
-- ``date_only``: per table and column, how many timestamps share the most common time of day
-  (a column that nearly always shows one time holds dates read at local midnight, not
-  instants: business-hour metrics on it mean little).
+- ``date_only``: per table and column, how many timestamps fall on the two most common times
+  of day (a column that nearly always does holds dates read at local midnight, which moves
+  with daylight saving, not instants: business-hour metrics on it mean little).
 - ``unknown_stage``: stage names in the data that the pact does not define (ignored).
 - ``unknown_team``: leads whose team the pact does not define (their SLA clocks use the
   providing party's first team's calendar).
@@ -82,17 +82,18 @@ def quality_checks(frames: Frames, won_stage: str | None) -> ir.Table:
         ("stage_changes.at", frames.stage_changes, "at_s"),
         ("deals.closed_at", frames.deals, "closed_s"),
     ):
-        # Dates without a time of day: most values share one time of day (midnight where
-        # the data was read, which need not be midnight UTC).
+        # Dates without a time of day: nearly all values fall on the two most common times of
+        # day (local midnight, which is not midnight UTC, and moves with daylight saving).
         col = rel[column]
         times = rel.filter(col.notnull()).select(second=col % DAY_SECONDS)
         per = times.group_by("second").aggregate(n=times.second.count())
+        ranked = per.mutate(top=ibis.row_number().over(order_by=[ibis.desc(per.n), per.second]))
         parts.append(
-            per.aggregate(
+            ranked.aggregate(
                 check=ibis.literal("date_only"),
                 detail=ibis.literal(name),
-                count=per.n.max().fill_null(0).cast("int64"),
-                total=per.n.sum().fill_null(0).cast("int64"),
+                count=ranked.n.sum(where=ranked.top < 2).fill_null(0).cast("int64"),
+                total=ranked.n.sum().fill_null(0).cast("int64"),
             )
         )
     raw_leads = source.table("leads")
