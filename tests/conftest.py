@@ -106,7 +106,7 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def workspace_dir(demo_dir, tmp_path) -> Path:
+def workspace_dir(demo_dir: Path, tmp_path: Path) -> Path:
     """A private copy of the demo workspace."""
     import shutil
 

@@ -23,12 +23,12 @@ SPARK_SKIP = "Spark tests need Java (CI installs default-jre-headless)"
 
 
 @pytest.fixture(scope="session")
-def demo_export(demo_dir, tmp_path_factory) -> Path:
+def demo_export(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace's Parquet export."""
     from leadpact.services.reporting import export_parquet
     from leadpact.services.workspace import open_workspace
 
-    target = tmp_path_factory.mktemp("export")
+    target: Path = tmp_path_factory.mktemp("export")
     with open_workspace(demo_dir) as ws:
         export_parquet(ws, target)
     return target

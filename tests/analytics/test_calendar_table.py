@@ -22,7 +22,7 @@ def b_of(rows, name: str, t: int) -> int:
     ]
     assert len(hits) == 1, (name, t, hits)
     row = hits[0]
-    return row["before_s"] + min(t, row["close_s"]) - row["open_s"]
+    return int(row["before_s"] + min(t, row["close_s"]) - row["open_s"])
 
 
 @pytest.mark.parametrize("name", ["sales-dk", "sales-us"])

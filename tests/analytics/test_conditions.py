@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pytest
 
 from leadpact.analytics.conditions import compile_condition
 from leadpact.core.conditions import parse_condition
 
-FACTS = [
+FACTS: list[dict[str, Any]] = [
     {"employees": 250, "industry": "Software", "country": "DK", "title": "CEO", "priority": 1},
     {
         "employees": 20,

@@ -26,7 +26,7 @@ def report(demo_dir):
 
 
 def test_report_validates_against_the_published_schema(report):
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.validate(json.loads(json.dumps(report)), schema)
