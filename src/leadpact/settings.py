@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
     webhook_secret: str | None = Field(
         None,
-        description="Shared secret of signed webhooks (POST /api/webhooks/hubspot); unset: refused.",
+        description="Shared secret of signed webhooks (/api/webhooks/hubspot); unset: refused.",
     )
     session_secret: str | None = Field(
         None,
