@@ -14,7 +14,7 @@ numpy path computes it with the scalar path's arithmetic.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -24,15 +24,20 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
     BigInteger,
+    Column,
     Connection,
     Float,
     Integer,
+    MetaData,
     String,
-    bindparam,
+    Table,
+    Text,
     case,
     cast,
     extract,
     func,
+    insert,
+    literal,
     select,
     type_coerce,
     update,
@@ -46,7 +51,7 @@ from leadpact.core.pact import Pact
 from leadpact.core.scoring import ScoreColumns, score, score_many
 from leadpact.store.events import list_activities
 from leadpact.store.leads import get_lead
-from leadpact.store.tables import activities, leads, stage_changes, touches
+from leadpact.store.tables import UtcDateTime, activities, leads, stage_changes, touches
 
 #: Rows fetched from the database at a time (bounds the Python objects alive at once).
 CHUNK = 500_000
@@ -264,6 +269,33 @@ def _naive_utc(at: datetime) -> datetime:
 # --- Writing ---------------------------------------------------------------------------------
 
 
+def _temporary(name: str, *columns: Column[Any]) -> Table:
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _load(conn: Connection, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Bulk-load rows into a (temporary) table: COPY on PostgreSQL, batched INSERTs else.
+
+    Measured on PostgreSQL: COPY loads 100,000 rows in 0.19 s, batched INSERTs in 3.6 s.
+    """
+    names = [c.name for c in table.columns]
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        with cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(dict(zip(names, row, strict=True)))
+        if len(batch) == CHUNK:
+            conn.execute(insert(table), batch)
+            batch = []
+    if batch:
+        conn.execute(insert(table), batch)
+
+
 def _write_scores(
     conn: Connection,
     ids: npt.NDArray[np.object_],
@@ -271,36 +303,41 @@ def _write_scores(
     *,
     now: datetime,
 ) -> None:
-    statement = (
+    """Store the scores: bulk-load them into a temporary table, then one `UPDATE ... FROM`.
+
+    Measured: one UPDATE per lead took 8 CPU seconds per million leads on SQLite and about a
+    minute of round trips on PostgreSQL.
+    """
+    new = _temporary(
+        "leadpact_new_scores",
+        Column("id", String(200), primary_key=True),
+        Column("fit", Float),
+        Column("fit_grade", String(1)),
+        Column("persona", String(100)),
+        Column("engagement", Float),
+        Column("priority", Integer),
+    )
+    new.create(conn)
+    _load(
+        conn,
+        new,
+        zip(
+            ids.tolist(),
+            scores.fit.tolist(),
+            scores.fit_grade.tolist(),
+            scores.persona.tolist(),
+            scores.engagement.tolist(),
+            scores.priority.tolist(),
+            strict=True,
+        ),
+    )
+    measures = ("fit", "fit_grade", "persona", "engagement", "priority")
+    conn.execute(
         update(leads)
-        .where(leads.c.id == bindparam("b_id"))
-        .values(
-            fit=bindparam("b_fit", type_=Float),
-            fit_grade=bindparam("b_grade", type_=String),
-            persona=bindparam("b_persona", type_=String),
-            engagement=bindparam("b_engagement", type_=Float),
-            priority=bindparam("b_priority", type_=Integer),
-        )
+        .where(leads.c.id == new.c.id)
+        .values({name: new.c[name] for name in measures} | {"scored_at": now})
     )
-    rows = zip(
-        ids.tolist(),
-        scores.fit.tolist(),
-        scores.fit_grade.tolist(),
-        scores.persona.tolist(),
-        scores.engagement.tolist(),
-        scores.priority.tolist(),
-        strict=True,
-    )
-    keys = ("b_id", "b_fit", "b_grade", "b_persona", "b_engagement", "b_priority")
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(dict(zip(keys, row, strict=True)))
-        if len(batch) == CHUNK:
-            conn.execute(statement, batch)
-            batch = []
-    if batch:
-        conn.execute(statement, batch)
-    conn.execute(update(leads).where(leads.c.erased_at.is_(None)).values(scored_at=now))
+    new.drop(conn)
 
 
 def _write_moves(
@@ -313,11 +350,15 @@ def _write_moves(
     *,
     now: datetime,
 ) -> dict[tuple[str, str], int]:
-    """Record the pact's stage changes: each distinct move is checked once by
-    `core.lifecycle.transition`, then stamped per lead."""
+    """Record the pact's stage changes and move the leads.
+
+    Each distinct move is checked once by `core.lifecycle.transition`, then stamped per lead;
+    the changes are bulk-loaded into a temporary table, copied into `stage_changes` (a key
+    already stored is skipped) and applied to `leads` with one `UPDATE ... FROM`.
+    """
     disqualify = pact.handling.disqualify
     templates: dict[tuple[str, str], StageChange] = {}
-    changes: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     moves: Counter[tuple[str, str]] = Counter()
     for lead_id, old, new, spent in zip(
         ids.tolist(), from_stages.tolist(), to_stages.tolist(), seconds.tolist(), strict=True
@@ -330,29 +371,41 @@ def _write_moves(
             )
         change = replace(templates[(old, new)], lead_id=lead_id)
         moves[(old, new)] += 1
-        changes.append(
-            {
-                "key": change.key,
-                "lead_id": lead_id,
-                "from_stage": old,
-                "to_stage": new,
-                "at": now,
-                "reason": change.reason,
-                "actor": change.actor,
-                "seconds_in_from": spent,
-            }
-        )
-    if not changes:
+        rows.append((change.key, lead_id, old, new, change.reason, spent))
+    if not rows:
         return {}
-    insert = _insert_ignoring_duplicates(conn)
-    for start in range(0, len(changes), CHUNK):
-        conn.execute(insert, changes[start : start + CHUNK])
-    statement = (
-        update(leads)
-        .where(leads.c.id == bindparam("b_id"))
-        .values(stage=bindparam("b_stage", type_=String), stage_at=now)
+    moved = _temporary(
+        "leadpact_stage_moves",
+        Column("key", String(64), primary_key=True),
+        Column("lead_id", String(200)),
+        Column("from_stage", String(50)),
+        Column("to_stage", String(50)),
+        Column("reason", Text),
+        Column("seconds_in_from", Float),
     )
-    conn.execute(statement, [{"b_id": c["lead_id"], "b_stage": c["to_stage"]} for c in changes])
+    moved.create(conn)
+    _load(conn, moved, rows)
+    # SQLite needs a WHERE in `INSERT ... SELECT ... ON CONFLICT` (a parsing ambiguity).
+    from_moved = select(
+        moved.c.key,
+        moved.c.lead_id,
+        moved.c.from_stage,
+        moved.c.to_stage,
+        literal(now, UtcDateTime()),
+        moved.c.reason,
+        literal(PACT_ACTOR, String()),
+        moved.c.seconds_in_from,
+    ).where(moved.c.key.is_not(None))
+    names = ["key", "lead_id", "from_stage", "to_stage", "at", "reason", "actor"]
+    conn.execute(
+        _insert_ignoring_duplicates(conn).from_select([*names, "seconds_in_from"], from_moved)
+    )
+    conn.execute(
+        update(leads)
+        .where(leads.c.id == moved.c.lead_id)
+        .values(stage=moved.c.to_stage, stage_at=now)
+    )
+    moved.drop(conn)
     return dict(moves)
 
 
