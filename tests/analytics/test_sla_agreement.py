@@ -16,8 +16,35 @@ from tests.analytics.conftest import AS_OF
 LIVE = {"met": "met", "late": "breached", "overdue": "breached", "pending": "pending"}
 
 
-@pytest.fixture(scope="module")
-def both(demo_dir):
+#: `when` conditions of the two response commitments: the example pact's, and ones that read
+#: the counted facts (activities, attempts, connected) the report computes in SQL.
+VARIANTS = {
+    "example": None,
+    "counted facts": (
+        "{activities.demo_request: {gte: 1}, connected: false}",
+        "{any: [{attempts: {gte: 2}}, {activities.pricing_page_view: {gte: 2}}]}",
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def both(request, demo_dir, tmp_path_factory):
+    directory = demo_dir
+    if VARIANTS[request.param] is not None:
+        import shutil
+
+        directory = tmp_path_factory.mktemp("variant") / "ws"
+        shutil.copytree(demo_dir, directory)
+        first, second = VARIANTS[request.param]
+        pact = directory / "pact.yaml"
+        text = pact.read_text(encoding="utf-8")
+        text = text.replace("when: {priority: 1}", f"when: {first}")
+        text = text.replace("when: {priority: {gte: 2}}", f"when: {second}")
+        pact.write_text(text, encoding="utf-8")
+    return _clocks(directory)
+
+
+def _clocks(directory):
     from leadpact.analytics import sla_metrics
     from leadpact.analytics.connection import open_analytics
     from leadpact.analytics.frames import Frames, ReportScope
@@ -25,7 +52,7 @@ def both(demo_dir):
     from leadpact.services import sla
     from leadpact.services.workspace import open_workspace
 
-    with open_workspace(demo_dir) as ws:
+    with open_workspace(directory) as ws:
         live = {
             (r.lead_id, r.commitment_id): r
             for r in sla.sla_status(ws, AS_OF)

@@ -81,7 +81,10 @@ def lead_facts(frames: Frames, fields: set[str]) -> ir.Table:
         per = per.rename(a_lead="lead_id")
         out = out.left_join(per, out.lead_id == per.a_lead).drop("a_lead")
         out = out.mutate(**{f"n_{k}": out[f"n_{k}"].fill_null(0) for k in kinds})
-    return out
+    if out is leads:
+        return out
+    # Cached: the counts' joins inside the clock expression overflow SQLite's parser.
+    return frames.source.cache(out)
 
 
 def _matching(frames: Frames, when: Condition | None) -> ir.Table:
