@@ -18,7 +18,7 @@ LIVE = {"met": "met", "late": "breached", "overdue": "breached", "pending": "pen
 
 #: `when` conditions of the two response commitments: the example pact's, and ones that read
 #: the counted facts (activities, attempts, connected) the report computes in SQL.
-VARIANTS = {
+VARIANTS: dict[str, tuple[str, str] | None] = {
     "example": None,
     "counted facts": (
         "{activities.demo_request: {gte: 1}, connected: false}",
@@ -30,12 +30,13 @@ VARIANTS = {
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def both(request, demo_dir, tmp_path_factory):
     directory = demo_dir
-    if VARIANTS[request.param] is not None:
+    conditions = VARIANTS[request.param]
+    if conditions is not None:
         import shutil
 
         directory = tmp_path_factory.mktemp("variant") / "ws"
         shutil.copytree(demo_dir, directory)
-        first, second = VARIANTS[request.param]
+        first, second = conditions
         pact = directory / "pact.yaml"
         text = pact.read_text(encoding="utf-8")
         text = text.replace("when: {priority: 1}", f"when: {first}")
