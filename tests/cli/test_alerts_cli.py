@@ -228,7 +228,12 @@ def test_a_running_scheduler_delivers_and_stops_on_ctrl_c(folder):
         finally:
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=120)
+            sent = keys(receiver)
     assert process.returncode == 0, err
     assert "alert scheduler: every 0.1 s, channels: webhook; Ctrl-C stops" in err
     assert "stopping after the cycle in progress" in err
-    assert " sent" in out
+    assert " sent" in out, err
+    # The cycle in progress was finished: nothing was left half-sent.
+    stored = json.loads(invoke("alerts", "list", "--json", "-w", str(folder)).output)["alerts"]
+    assert {a["status"] for a in stored} == {"sent"}
+    assert sorted(a["key"].rsplit("|", 1)[0] for a in stored) == sorted(sent)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,10 +29,11 @@ from leadpact.core.alerts import (
     due_alerts,
     retry_at,
     watch,
+    watch_many,
 )
 from leadpact.core.models import Channel, LeadFacts, StageChange, Touch, TouchOutcome
 from leadpact.core.pact import Pact
-from leadpact.core.sla import SlaResult, SlaStatus, Stop, evaluate
+from leadpact.core.sla import SlaResult, SlaStatus, Stop, evaluate, evaluate_many
 from leadpact.pact_file import load_pact
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -564,3 +566,68 @@ def test_keys_name_the_review_and_the_day(pact):
         "digest:Sofie Dahl:2026-03-02",
     ]
     assert date.fromisoformat(found[3].details["date"]) == date(2026, 3, 2)
+
+
+# --------------------------------------------------------------------------- many at once
+
+BASE = datetime(2025, 3, 1, tzinfo=UTC)  # March 2025 holds both DST changes
+SPAN_MINUTES = 45 * 24 * 60
+OTHER_RULES = with_alerts(EXAMPLE, warn_before="3h", escalate_after="0s", reassign_after=None)
+NO_RULES = with_alerts(EXAMPLE, warn_before="0s", escalate_after=None, reassign_after="4h")
+moments = st.one_of(
+    st.integers(0, SPAN_MINUTES).map(lambda m: BASE + timedelta(minutes=m)),
+    st.integers(0, SPAN_MINUTES * 60_000_000).map(lambda us: BASE + timedelta(microseconds=us)),
+)
+lead_specs = st.fixed_dictionaries(
+    {
+        "team": st.sampled_from(["sales-dk", "sales-us", None]),
+        "priority": st.sampled_from([1, 2, 3]),
+        "changes": st.lists(
+            st.tuples(st.sampled_from(["mql", "sql", "sql", "nurture", "won"]), moments),
+            max_size=4,
+        ),
+        "touches": st.lists(moments, max_size=4),
+    }
+)
+
+
+def utc64(values: list[datetime]) -> np.ndarray:
+    return np.array([v.replace(tzinfo=None) for v in values], dtype="datetime64[ns]")
+
+
+@given(
+    pact=st.sampled_from([EXAMPLE, OTHER_RULES, NO_RULES]),
+    specs=st.lists(lead_specs, min_size=1, max_size=5),
+    as_of=moments,
+)
+def test_watch_many_watches_as_watch_does(pact, specs, as_of):
+    changes = [(i, stage, t) for i, s in enumerate(specs) for stage, t in s["changes"]]
+    touches = [(i, t) for i, s in enumerate(specs) for t in s["touches"]]
+    teams = np.array([s["team"] for s in specs], dtype=object)
+    columns = evaluate_many(
+        {
+            "id": np.array([f"lead-{i}" for i in range(len(specs))], dtype=object),
+            "owner": np.array(["Sofie Dahl"] * len(specs), dtype=object),
+            "team": teams,
+            "priority": np.array([s["priority"] for s in specs]),
+        },
+        {
+            "lead": np.array([c[0] for c in changes], dtype=np.int64),
+            "to_stage": np.array([c[1] for c in changes], dtype=object),
+            "at": utc64([c[2] for c in changes]),
+        },
+        {
+            "lead": np.array([t[0] for t in touches], dtype=np.int64),
+            "at": utc64([t[1] for t in touches]),
+            "outcome": np.array(["no_answer"] * len(touches), dtype=object),
+        },
+        pact,
+        as_of=as_of,
+    )
+    positions = columns.lead.tolist()
+    expected = [
+        w
+        for result, position in zip(columns.results(), positions, strict=True)
+        if (w := watch(result, pact, teams[position])) is not None
+    ]
+    assert watch_many(columns, pact, teams) == expected

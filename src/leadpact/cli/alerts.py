@@ -76,20 +76,26 @@ def _loop(ws: Any, as_json: bool) -> None:
             typer.echo(_dumps(_cycle_json(cycle)) if as_json else _cycle_text(cycle))
 
     stop = threading.Event()
-    thread = threading.Thread(
-        target=run_scheduler,
-        args=(ws, stop),
-        kwargs={"planner": planner, "on_cycle": report},
-        name="leadpact-alert-scheduler",
-    )
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            run_scheduler(ws, stop, planner=planner, on_cycle=report)
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=work, name="leadpact-alert-scheduler")
     thread.start()
+    # Wait on an event, not `thread.join`: a join interrupted by Ctrl-C can wrongly mark the
+    # thread finished on Python 3.11, and the process would then exit in mid-cycle.
     try:
-        while thread.is_alive():
-            thread.join(0.5)
+        while not finished.wait(0.5):
+            pass
     except KeyboardInterrupt:
         typer.echo("stopping after the cycle in progress...", err=True)
         stop.set()
-        thread.join()
+        finished.wait()
+    thread.join()
 
 
 def _dumps(data: dict[str, Any]) -> str:

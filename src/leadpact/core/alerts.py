@@ -35,18 +35,21 @@ Also the retry back-off of deliveries (`retry_at`). Pure: `now` is a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from leadpact.core.calendar import BusinessCalendar
 from leadpact.core.calendar import _wall_ns as wall_ns  # one DST rule for every local wall time
 from leadpact.core.durations import format_duration
 from leadpact.core.governance import next_review
 from leadpact.core.pact import Pact, Person
-from leadpact.core.sla import SlaResult, SlaStatus, timed_commitments
+from leadpact.core.sla import SlaColumns, SlaResult, SlaStatus, timed_commitments
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -60,6 +63,7 @@ __all__ = [
     "due_alerts",
     "retry_at",
     "watch",
+    "watch_many",
 ]
 
 #: Clock alerts that fell due longer ago than this are not sent any more.
@@ -213,6 +217,77 @@ def watch(result: SlaResult, pact: Pact, team: str | None = None) -> Watch | Non
         escalate_at=_after_deadline(calendar, due, rules.escalate_after),
         reassign_at=_after_deadline(calendar, due, rules.reassign_after),
     )
+
+
+def watch_many(
+    clocks: SlaColumns, pact: Pact, teams: Sequence[str | None] | npt.NDArray[Any]
+) -> list[Watch]:
+    """`watch` for many clocks at once: the same watches, deadlines in bulk per calendar.
+
+    Args:
+        clocks: clocks of many leads (`core.sla.evaluate_many`).
+        pact: the agreement.
+        teams: the team of each lead, by the lead positions of `clocks.lead`.
+
+    Returns:
+        The watches of the clocks that can still alert, in the order of `clocks`.
+    """
+    running = np.isnat(clocks.stopped_at)
+    keep = np.flatnonzero(running | (clocks.status == SlaStatus.BREACHED.value))
+    sub = SlaColumns(*(getattr(clocks, f.name)[keep] for f in fields(SlaColumns)))
+    running = running[keep]
+    tick = np.timedelta64(1000, "ns")
+    due = sub.due_at.astype("datetime64[ns]")
+    started = sub.started_at.astype("datetime64[ns]")
+    stopped = sub.stopped_at.astype("datetime64[ns]")
+    late = running | (stopped > due)
+    breach = np.where(late, due + tick, stopped)
+    missing = np.full(len(keep), np.datetime64("NaT"), dtype="datetime64[ns]")
+    warn, escalate, reassign = missing.copy(), missing.copy(), missing.copy()
+    rules = pact.alerts
+    for name in dict.fromkeys(sub.calendar.tolist()):
+        calendar = pact.calendar(name)
+        rows = np.flatnonzero(running & (sub.calendar == name))
+        begin, end = started[rows], due[rows]
+        if rules.warn_before > timedelta(0):
+            allowed = _ns(rules.warn_before)
+            span = calendar.between_many_ns(begin, end)
+            short = span < allowed
+            room = np.where(short, 0, span - allowed).astype("timedelta64[ns]")
+            edge = calendar.deadline_many(begin, room)
+            warn[rows] = np.where(short, begin, calendar.deadline_many(edge, 0) + tick)
+        for out, delay in ((escalate, rules.escalate_after), (reassign, rules.reassign_after)):
+            if delay is not None:
+                after = np.timedelta64(_ns(delay), "ns")
+                out[rows] = np.maximum(calendar.deadline_many(end, after), end + tick)
+    lanes = [a.view(np.int64).tolist() for a in (warn, breach, escalate, reassign)]
+    positions = sub.lead.tolist()
+    return [
+        Watch(
+            clock=result,
+            team=teams[positions[i]],
+            warn_at=_maybe(lanes[0][i]),
+            breach_at=_at(lanes[1][i]),
+            escalate_at=_maybe(lanes[2][i]),
+            reassign_at=_maybe(lanes[3][i]),
+        )
+        for i, result in enumerate(sub.results())
+    ]
+
+
+_NAT = int(np.iinfo(np.int64).min)
+
+
+def _ns(value: timedelta) -> int:
+    return value // timedelta(microseconds=1) * 1000
+
+
+def _at(ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def _maybe(ns: int) -> datetime | None:
+    return None if ns == _NAT else _at(ns)
 
 
 def _warn_at(

@@ -28,17 +28,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import ColumnElement, Connection, func, insert, select, union, update
 
-from leadpact.core.alerts import MAX_ATTEMPTS, Alert, Watch, due_alerts, retry_at, watch
+from leadpact.core.alerts import MAX_ATTEMPTS, Alert, Watch, due_alerts, retry_at, watch_many
 from leadpact.core.pact import Outcome, Pact
-from leadpact.core.sla import SlaColumns, SlaStatus
 from leadpact.errors import LeadPactError
 from leadpact.services.channels import Channel, Sent, channels_from_settings
 from leadpact.services.sla import _evaluate
@@ -374,15 +372,9 @@ def _watches(
     """The watched clocks of the open leads matching `filters`, and open leads per owner."""
     columns, clocks = _evaluate(conn, pact, now, [*_open_filter(pact), *filters])
     owners = Counter(o for o in columns["owner"].tolist() if o is not None)
-    running = np.isnat(clocks.stopped_at)
-    keep = running | (clocks.status == SlaStatus.BREACHED.value)
-    subset = SlaColumns(*(getattr(clocks, f.name)[keep] for f in fields(SlaColumns)))
-    teams = columns["team"]
     found: dict[str, list[Watch]] = {}
-    for result, position in zip(subset.results(), subset.lead.tolist(), strict=True):
-        watched = watch(result, pact, teams[position])
-        if watched is not None:
-            found.setdefault(result.lead_id, []).append(watched)
+    for watched in watch_many(clocks, pact, columns["team"]):
+        found.setdefault(watched.clock.lead_id, []).append(watched)
     return found, owners
 
 
