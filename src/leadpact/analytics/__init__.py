@@ -12,5 +12,6 @@ store's SQLAlchemy tables, the services or the edges.
     stats            nearest-rank distributions every engine computes alike
     funnel, sla_metrics, revenue, quality   the metric expressions
     metrics          run every query of a report, as sorted records
-    sections         roll the records up into the report's sections
+    sections         roll the records up into the report's sections (with rollup,
+                     goals_section and commitments_section)
 """
