@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from leadpact.errors import NotFoundError
-from leadpact.reports import charts
+from leadpact.reports import chart_style, chart_targets, charts
 from leadpact.reports.charts import Labels, chart, chart_specs, render_chart
 
 AS_OF = datetime.fromisoformat("2025-11-20T15:30:00+00:00")
@@ -144,14 +144,17 @@ def test_waterfall_draws_goal_line_and_actual_per_goal_metric(report, specs):
     panels = spec["concat"]
     with_goal = [
         m
-        for m in charts.WATERFALL_METRICS
+        for m in chart_targets.WATERFALL_METRICS
         if any(r["metric"] == m and r["goal"] is not None for r in report["waterfall"])
     ]
     assert [p["title"]["text"] for p in panels] == [Labels.of(report).metric(m) for m in with_goal]
     assert {"Leads", "MQLs", "SQLs", "Revenue"} <= {p["title"]["text"] for p in panels}
     leads = first_leaf(panels[0])
     colour = leads["encoding"]["color"]["scale"]
-    assert colour == {"domain": ["Goal line", "Actual"], "range": [charts.GOAL, charts.ACTUAL]}
+    assert colour == {
+        "domain": ["Goal line", "Actual"],
+        "range": [chart_style.GOAL, chart_style.ACTUAL],
+    }
     assert leads["encoding"]["strokeDash"]["scale"]["range"] == [[6, 4], [1, 0]]
     rows = data_of(spec, leads)
     goal = [r["value"] for r in rows if r["series"] == "Goal line"]
@@ -163,7 +166,7 @@ def test_waterfall_draws_goal_line_and_actual_per_goal_metric(report, specs):
     assert actual[-1]["value"] == source[19]["actual_cumulative"]
     # The subtitle says ahead or behind in green or red, as the figures say.
     ahead = source[19]["actual_cumulative"] >= source[19]["goal_cumulative"]
-    assert panels[0]["title"]["subtitleColor"] == (charts.MET if ahead else charts.MISSED)
+    assert panels[0]["title"]["subtitleColor"] == (chart_style.MET if ahead else chart_style.MISSED)
     assert ("ahead" if ahead else "behind") in panels[0]["title"]["subtitle"][0]
 
 
@@ -204,7 +207,7 @@ def test_depth_compares_attempts_with_the_target(report, specs):
     colours = spread["encoding"]["color"]["scale"]
     assert colours == {
         "domain": ["Below target", "At target"],
-        "range": [charts.MISSED, charts.MET],
+        "range": [chart_style.MISSED, chart_style.MET],
     }
     counts = {
         r["attempts"]: r["leads"]
@@ -278,7 +281,7 @@ def test_kpi_tiles_are_green_when_met_and_red_when_missed(report, specs):
     scale = spec["layer"][0]["encoding"]["color"]["scale"]
     assert scale == {
         "domain": ["Met", "Missed", "No data"],
-        "range": [charts.MET, charts.MISSED, charts.UNKNOWN],
+        "range": [chart_style.MET, chart_style.MISSED, chart_style.UNKNOWN],
     }
 
 

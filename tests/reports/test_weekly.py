@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
-from leadpact.reports.charts import Labels
+from leadpact.reports.chart_labels import Labels
 from leadpact.reports.weekly import (
     MIN_LEADS,
     build_weekly,

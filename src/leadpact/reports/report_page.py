@@ -451,13 +451,13 @@ def page_context(report: Report, charts: ChartMode = "svg") -> dict[str, Any]:
     else:
         import vl_convert as vlc
 
-        from leadpact.reports.charts import _vl_version
+        from leadpact.reports.charts import vl_version
 
         context["svg"] = {}
         context["specs"] = {name: _script_json(chart(report, name)) for name in CHARTS}
-        context["bundle"] = vlc.javascript_bundle(
-            _BUNDLE_SNIPPET, vl_version=_vl_version()
-        ).replace("</script", "<\\/script")
+        context["bundle"] = vlc.javascript_bundle(_BUNDLE_SNIPPET, vl_version=vl_version()).replace(
+            "</script", "<\\/script"
+        )
     return context
 
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from leadpact.reports.charts import Labels
+from leadpact.reports.chart_labels import Labels
 
 __all__ = [
     "DUE_WITHIN",
