@@ -258,3 +258,13 @@ def test_touches_of_erased_leads_are_ignored(engine):
         conn.execute(update(leads).where(leads.c.id == "erased").values(erased_at=NOW - DAY))
     with engine.begin() as conn:
         assert rescore(conn, pact, now=NOW).moves == {}
+
+
+def test_a_temporary_table_left_on_the_connection_is_replaced(engine):
+    with engine.begin() as conn:
+        add(conn, "hot", activities=[("demo_request", DAY)], **GOOD_FIT)
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE leadpact_new_scores (other INTEGER)")
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE leadpact_stage_moves (other INTEGER)")
+        assert rescore(conn, PACT, now=NOW).moves == {("lead", "sql"): 1}
+    with engine.connect() as conn:
+        assert stored(conn, "hot")["priority"] == 1
