@@ -12,21 +12,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from leadpact.analytics.commitments_section import commitment_records, quality_records
 from leadpact.analytics.frames import ReportScope, ladder
 from leadpact.analytics.funnel import conversion_pairs
 from leadpact.analytics.goals_section import goals_section, metric_series, period_goal
+from leadpact.analytics.kpis_section import STATUSES, kpi_records, rep_records
 from leadpact.analytics.metrics import Record, won_stage
-from leadpact.analytics.rollup import bucket_of, period_factor, rate
+from leadpact.analytics.rollup import bucket_of, rate
 from leadpact.analytics.sla_metrics import AGING_BUCKETS
 from leadpact.core.goals import daily_pace
 from leadpact.core.pact import (
     AcceptanceCommitment,
     FollowUpCommitment,
-    KpiName,
     Pact,
     ResponseCommitment,
 )
@@ -34,7 +33,6 @@ from leadpact.core.pact import (
 __all__ = ["Context", "build_sections"]
 
 _DAY = 86_400
-_STATUSES = ("met", "late", "overdue", "pending")
 
 
 def _iso(on: date) -> str:
@@ -223,7 +221,7 @@ class Context:
                     )
         return out
 
-    def _stats(self, metric: str, scope_name: str, key: str, unit: float = 1.0) -> dict[str, Any]:
+    def stats(self, metric: str, scope_name: str, key: str, unit: float = 1.0) -> dict[str, Any]:
         r = self.dist.get((metric, scope_name, key))
         if r is None:
             return {"leads": 0, "mean": None, "median": None, "p90": None}
@@ -238,7 +236,7 @@ class Context:
         out = []
         for scope_name in ("period", "all"):
             for s in self.pact.stages:
-                st = self._stats("time_in_stage", scope_name, s.id)
+                st = self.stats("time_in_stage", scope_name, s.id)
                 out.append(
                     {
                         "scope": scope_name,
@@ -254,7 +252,7 @@ class Context:
     def days_to_win(self) -> list[Record]:
         out = []
         for scope_name in ("period", "all"):
-            st = self._stats("days_to_win", scope_name, "", _DAY)
+            st = self.stats("days_to_win", scope_name, "", _DAY)
             out.append(
                 {
                     "scope": scope_name,
@@ -314,9 +312,9 @@ class Context:
         for c in self.clock_commitments():
             for start, end in self.bucket_list():
                 key = _iso(start)
-                n = {s: counts.get((c.id, key, s), 0) for s in _STATUSES}
+                n = {s: counts.get((c.id, key, s), 0) for s in STATUSES}
                 decided = n["met"] + n["late"] + n["overdue"]
-                st = self._stats("speed", key, c.id)
+                st = self.stats("speed", key, c.id)
                 out.append(
                     {
                         "commitment": c.id,
@@ -391,95 +389,8 @@ class Context:
 
     # ------------------------------------------------------------------ KPIs
 
-    def period_money(self) -> dict[str, float]:
-        won = lost = 0
-        revenue = 0.0
-        for r in self.records["deals_daily"]:
-            if self.in_period(r["day_on"]):
-                won += r["won_deals"]
-                lost += r["lost_deals"]
-                revenue += r["revenue"]
-        return {"won_deals": won, "lost_deals": lost, "revenue": revenue}
-
-    def period_cost(self) -> float | None:
-        costs = self.pact.costs
-        if costs is None:
-            return None
-        return costs.marketing * period_factor(self.scope, costs.period.value)
-
     def kpis(self) -> list[Record]:
-        first = self.ladder[0]
-        mql = self.stage_id("mql") or self.handover
-        meeting = self.stage_id("meeting")
-        money = self.period_money()
-        customers = self.period_pair(self.won, self.won) if self.won else None
-        cost = self.period_cost()
-        meetings = self.records["meetings"][0] if self.records["meetings"] else {}
-        values: dict[KpiName, tuple[float | None, str, str]] = {
-            KpiName.LEAD_TO_MQL_RATE: (
-                rate(self.period_pair(first, mql), self.period_pair(first, first)),
-                "rate",
-                "higher",
-            ),
-            KpiName.MQL_TO_MEETING_RATE: (
-                None
-                if meeting is None
-                else rate(self.period_pair(mql, meeting), self.period_pair(mql, mql)),
-                "rate",
-                "higher",
-            ),
-            KpiName.FIRST_RESPONSE_TIME: (
-                self._stats("first_response", "period", "")["median"],
-                "seconds",
-                "lower",
-            ),
-            KpiName.NO_SHOW_RATE: (
-                rate(meetings.get("no_shows"), meetings.get("meetings")),
-                "rate",
-                "lower",
-            ),
-            KpiName.WIN_RATE: (
-                rate(money["won_deals"], money["won_deals"] + money["lost_deals"]),
-                "rate",
-                "higher",
-            ),
-            KpiName.REVENUE: (money["revenue"], "money", "higher"),
-            KpiName.LEAD_TO_CUSTOMER_RATE: (
-                None
-                if self.won is None
-                else rate(self.period_pair(first, self.won), self.period_pair(first, first)),
-                "rate",
-                "higher",
-            ),
-            KpiName.MARKETING_ROI: (
-                None if cost is None else rate(money["revenue"] - cost, cost),
-                "ratio",
-                "higher",
-            ),
-            KpiName.COST_PER_CUSTOMER: (
-                None if cost is None else rate(cost, customers),
-                "money",
-                "lower",
-            ),
-        }
-        out = []
-        for kpi in self.pact.kpis:
-            value, unit, better = values[kpi.kpi]
-            met = None
-            if value is not None and kpi.target is not None:
-                met = value >= kpi.target if better == "higher" else value <= kpi.target
-            out.append(
-                {
-                    "kpi": kpi.kpi.value,
-                    "value": value,
-                    "target": kpi.target,
-                    "unit": unit,
-                    "better": better,
-                    "met": met,
-                    "description": kpi.description,
-                }
-            )
-        return out
+        return kpi_records(self)
 
     # ------------------------------------------------------------------ commitments
 
@@ -489,49 +400,7 @@ class Context:
     # ------------------------------------------------------------------ reps
 
     def reps(self) -> list[Record]:
-        clocks: dict[str | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_STATUSES, 0))
-        for r in self.records["rep_clocks"]:
-            clocks[r["owner"]][r["status"]] += r["clocks"]
-        aging: dict[tuple[str | None, str], int] = defaultdict(int)
-        for r in self.records["aging"]:
-            aging[(r["owner"], r["status"])] += r["leads"]
-        capacity = self.pact.goals.capacity if self.pact.goals else None
-        period = self.pact.goals.period.value if self.pact.goals else "month"
-        factor = period_factor(self.scope, period)
-        out = []
-        for r in self.records["rep_activity"]:
-            owner = r["owner"]
-            n = clocks[owner]
-            decided = n["met"] + n["late"] + n["overdue"]
-            st = self._stats("rep_speed", "period", owner or "")
-            load = available = None
-            if capacity is not None:
-                minutes = Decimal(r["handed_over"]) * capacity.attempts * capacity.minutes_per_lead
-                load = float(minutes / 60)
-                available = float(capacity.hours_per_rep) * factor
-            out.append(
-                {
-                    "owner": owner,
-                    "team": r["team"],
-                    "leads": r["leads"],
-                    "handed_over": r["handed_over"],
-                    "touches": r["touches"],
-                    "clocks": sum(n.values()),
-                    **n,
-                    "breached": n["late"] + n["overdue"],
-                    "met_rate": rate(n["met"], decided),
-                    "median_response_seconds": st["median"],
-                    "p90_response_seconds": st["p90"],
-                    "uncontacted": aging[(owner, "uncontacted")],
-                    "not_connected": aging[(owner, "not_connected")],
-                    "won_deals": r["won_deals"],
-                    "revenue": r["revenue"],
-                    "load_hours": load,
-                    "capacity_hours": available,
-                    "utilisation_rate": rate(load, available),
-                }
-            )
-        return out
+        return rep_records(self)
 
     # ------------------------------------------------------------------ data quality
 
