@@ -10,17 +10,9 @@ from datetime import date, datetime
 import pytest
 
 from leadpact.reports.chart_labels import Labels
-from leadpact.reports.weekly import (
-    MIN_LEADS,
-    build_weekly,
-    candidates,
-    due_items,
-    expected_rates,
-    improvement,
-    weekly_html,
-    weekly_markdown,
-    weekly_text,
-)
+from leadpact.reports.weekly import build_weekly, due_items
+from leadpact.reports.weekly_bottleneck import MIN_LEADS, candidates, expected_rates, improvement
+from leadpact.reports.weekly_formats import weekly_html, weekly_markdown, weekly_text
 
 AS_OF = datetime.fromisoformat("2025-11-20T15:30:00+00:00")
 

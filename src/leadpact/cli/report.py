@@ -217,8 +217,8 @@ def weekly(
 ) -> None:
     """The weekly status: performance against target, the biggest bottleneck, one
     suggested improvement, reviews and approvals due (docs/report-outputs.md)."""
-    from leadpact.reports.weekly import (
-        build_weekly,
+    from leadpact.reports.weekly import build_weekly
+    from leadpact.reports.weekly_formats import (
         weekly_html,
         weekly_markdown,
         weekly_rich,

@@ -60,7 +60,8 @@ def write_document(doc: Document, fmt: DocumentFormat) -> bytes:
 # --------------------------------------------------------------------------- text formats
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja environment of the report templates (strict; HTML autoescaped)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -101,7 +102,7 @@ def _page_label(template: str) -> Markup:
 
 def to_markdown(doc: Document) -> str:
     """The document as Markdown (GitHub-flavoured tables)."""
-    text = _environment().get_template("document.md").render(doc=doc)
+    text = environment().get_template("document.md").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
@@ -137,7 +138,7 @@ def to_html(doc: Document) -> str:
     from markupsafe import Markup
 
     return (
-        _environment()
+        environment()
         .get_template("document.html")
         .render(
             doc=doc,

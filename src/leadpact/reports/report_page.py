@@ -465,14 +465,14 @@ def render_html(report: Report, *, charts: ChartMode = "svg") -> str:
     """The report as one self-contained HTML page (no network needed to open it)."""
     from markupsafe import Markup
 
-    from leadpact.reports.document_writer import MONO, SANS, _environment
+    from leadpact.reports.document_writer import MONO, SANS, environment
 
     context = page_context(report, charts)
     context["svg"] = {k: Markup(v) for k, v in context["svg"].items()}
     context["specs"] = {k: Markup(v) for k, v in context["specs"].items()}
     context["bundle"] = Markup(context["bundle"])
     return (
-        _environment()
+        environment()
         .get_template("report.html")
         .render(sans=Markup(SANS), mono=Markup(MONO), **context)
     )
