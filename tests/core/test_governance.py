@@ -14,7 +14,6 @@ from leadpact.core.governance import (
     Target,
     VersionRecord,
     VersionState,
-    add_months,
     check_approval,
     check_conditions,
     check_report,
@@ -29,6 +28,7 @@ from leadpact.core.governance import (
     version_in_force,
     version_state,
 )
+from leadpact.core.governance_dates import add_months
 from leadpact.core.pact import Cadence, Review
 from leadpact.errors import CalendarError, ConflictError, NotFoundError
 

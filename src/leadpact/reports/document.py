@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from leadpact.core.governance import next_review
+from leadpact.core.governance_dates import next_review
 from leadpact.core.pact import Action, KpiName, Pact, Quadrant, StageSource
 from leadpact.reports.i18n import Lang
 from leadpact.reports.phrases import (
