@@ -10,18 +10,19 @@ import pytest
 from sqlalchemy import insert
 
 from leadpact.clock import FixedClock
-from leadpact.core.governance import ReportState, VersionState
+from leadpact.core.governance_dates import ReportState
 from leadpact.core.pact import Pact, ResponseCommitment
+from leadpact.core.versions import VersionState
 from leadpact.errors import CalendarError, ConflictError, LeadPactError, NotFoundError, PactError
+from leadpact.services.pact_records import list_versions
+from leadpact.services.pact_reports import log_report
+from leadpact.services.pact_status import pact_status
 from leadpact.services.pact_versions import (
     approve_version,
     commit_pact,
     diff_versions,
     get_version,
-    list_versions,
-    log_report,
     pact_in_force,
-    pact_status,
 )
 from leadpact.services.workspace import Workspace, open_workspace
 from leadpact.settings import Settings

@@ -20,8 +20,9 @@ from leadpact.cli._workspace import (
 from leadpact.cli.pact import app
 
 if TYPE_CHECKING:
-    from leadpact.core.governance import ConditionCheck, ReportCheck
-    from leadpact.services.pact_versions import VersionSummary
+    from leadpact.core.consequences import ConditionCheck
+    from leadpact.core.governance_dates import ReportCheck
+    from leadpact.services.pact_records import VersionSummary
 
 
 def parse_day(value: str | date) -> date:
@@ -100,7 +101,7 @@ def log(
     as_json: JsonOption = False,
 ) -> None:
     """List the recorded versions with their approvals and state."""
-    from leadpact.services.pact_versions import list_versions
+    from leadpact.services.pact_records import list_versions
 
     with open_from_cli(workspace, as_of) as ws:
         versions = list_versions(ws)
@@ -237,7 +238,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """The version in force, pending approvals, validity, reviews and conditions met."""
-    from leadpact.services.pact_versions import pact_status
+    from leadpact.services.pact_status import pact_status
 
     with open_from_cli(workspace, as_of) as ws:
         s = pact_status(ws)
@@ -310,7 +311,7 @@ def report_logged(
     as_json: JsonOption = False,
 ) -> None:
     """Record that a report commitment was delivered for a period; says if it was on time."""
-    from leadpact.services.pact_versions import log_report
+    from leadpact.services.pact_reports import log_report
 
     with open_from_cli(workspace, as_of) as ws:
         check = log_report(ws, commitment, period, at)

@@ -1,7 +1,7 @@
 """The weekly status use-case: gather the week's report and the agreement's governance status.
 
 `weekly_data` runs the report for one week (`services.reporting.build_report`, period
-``week``) and reads where the agreement stands (`services.pact_versions.pact_status`: versions
+``week``) and reads where the agreement stands (`services.pact_status.pact_status`: versions
 waiting for approval, the next review, report commitments, consequences), both as plain data.
 The edges (CLI, web) hand them to `reports.weekly.build_weekly`, which finds the bottleneck
 and the improvement (docs/report-outputs.md, "Weekly status"); services never import reports.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from leadpact.errors import LeadPactError
 
 if TYPE_CHECKING:
-    from leadpact.services.pact_versions import PactStatus
+    from leadpact.services.pact_status import PactStatus
     from leadpact.services.workspace import Workspace
 
 __all__ = ["default_week", "governance_data", "weekly_data"]
@@ -64,7 +64,7 @@ def weekly_data(
         LeadPactError: as `build_report`, or an `as_of` without a time zone.
     """
     from leadpact.clock import FixedClock
-    from leadpact.services.pact_versions import pact_status
+    from leadpact.services.pact_status import pact_status
     from leadpact.services.reporting import build_report
 
     moment = as_of if as_of is not None else workspace.clock.now()
