@@ -6,6 +6,10 @@
     ├── GoalError                 goal-calculator inputs are invalid (rates, sizes)
     ├── NotFoundError             a named thing (calendar, lead, version) does not exist
     ├── ConflictError             a write collides with what is stored
+    ├── NotAuthenticatedError     a web request carries no valid session or token (401)
+    ├── ForbiddenError            the user or token may not do this (403)
+    │   └── CsrfError             a form was posted without the session's CSRF token
+    ├── WebhookSignatureError     a webhook delivery is unsigned, wrongly signed or stale (401)
     └── InvalidTransitionError    a stage change the pact does not allow
 
 This module imports nothing from the project: every layer may raise these.
@@ -57,6 +61,22 @@ class NotFoundError(LeadPactError):
 
 class ConflictError(LeadPactError):
     """A write collides with a stored record."""
+
+
+class NotAuthenticatedError(LeadPactError):
+    """The request carries no valid session or token (401; pages redirect to the login)."""
+
+
+class ForbiddenError(LeadPactError):
+    """The user or token may not do this (403)."""
+
+
+class CsrfError(ForbiddenError):
+    """A form was posted without the session's CSRF token (403)."""
+
+
+class WebhookSignatureError(LeadPactError):
+    """A webhook delivery is unsigned, wrongly signed or stale (401)."""
 
 
 class InvalidTransitionError(LeadPactError):

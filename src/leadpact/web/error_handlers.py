@@ -22,16 +22,14 @@ from starlette.exceptions import HTTPException
 from leadpact.errors import (
     CalendarError,
     ConflictError,
+    CsrfError,
+    ForbiddenError,
     GoalError,
     InvalidTransitionError,
     LeadPactError,
+    NotAuthenticatedError,
     NotFoundError,
     PactError,
-)
-from leadpact.web.security import (
-    CsrfError,
-    ForbiddenError,
-    NotAuthenticatedError,
     WebhookSignatureError,
 )
 

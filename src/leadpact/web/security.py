@@ -25,7 +25,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from leadpact.errors import LeadPactError
+from leadpact.errors import (
+    CsrfError,
+    ForbiddenError,
+    LeadPactError,
+    NotAuthenticatedError,
+    WebhookSignatureError,
+)
 from leadpact.services.users import Role
 
 __all__ = [
@@ -48,22 +54,6 @@ __all__ = [
 WEBHOOK_MAX_AGE = timedelta(minutes=5)
 #: The file holding the session signing key when `session_secret` is not set.
 SESSION_KEY_FILE = ".leadpact-session-key"
-
-
-class NotAuthenticatedError(LeadPactError):
-    """The request carries no valid session or token (401; pages redirect to the login)."""
-
-
-class ForbiddenError(LeadPactError):
-    """The user or token may not do this (403)."""
-
-
-class CsrfError(ForbiddenError):
-    """A form was posted without the session's CSRF token (403)."""
-
-
-class WebhookSignatureError(LeadPactError):
-    """A webhook delivery is unsigned, wrongly signed or stale (401)."""
 
 
 class Permission(StrEnum):
