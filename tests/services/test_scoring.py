@@ -268,3 +268,34 @@ def test_a_temporary_table_left_on_the_connection_is_replaced(engine):
         assert rescore(conn, PACT, now=NOW).moves == {("lead", "sql"): 1}
     with engine.connect() as conn:
         assert stored(conn, "hot")["priority"] == 1
+
+
+def test_rescoring_some_leads_leaves_the_others(engine, monkeypatch):
+    from leadpact.services import scoring
+
+    monkeypatch.setattr(scoring, "ID_BATCH", 1)
+    with engine.begin() as conn:
+        add(conn, "hot", activities=[("demo_request", DAY)], **GOOD_FIT)
+        add(conn, "warm", activities=[("pricing_page_view", DAY)], **GOOD_FIT)
+        add(conn, "cold", activities=[("demo_request", DAY)], **GOOD_FIT)
+        for lead_id in ("hot", "cold"):
+            add_touch(
+                conn, Touch(lead_id, "sofie", Channel.CALL, NOW - DAY, TouchOutcome.NO_ANSWER)
+            )
+    pact = parse_pact(
+        EXAMPLE_TEXT.replace(
+            "when: {fit_grade: D, engagement: {lt: 5}}", "when: {attempts: {gte: 5}}"
+        )
+    )
+    with engine.begin() as conn:
+        summary = rescore(conn, pact, now=NOW, lead_ids=["warm", "hot", "nope", "hot"])
+    assert (summary.leads, summary.activities) == (2, 2)
+    assert summary.moves == {("lead", "sql"): 1, ("lead", "mql"): 1}
+    assert summary.grades == {"A": 2}
+    assert summary.priorities == {1: 1, 2: 1}
+    with engine.connect() as conn:
+        assert stored(conn, "cold")["scored_at"] is None
+        assert stored(conn, "cold")["stage"] == "lead"
+        assert stored(conn, "warm")["scored_at"] == NOW
+    with engine.begin() as conn:
+        assert rescore(conn, pact, now=NOW, lead_ids=[]).leads == 0

@@ -14,7 +14,7 @@ numpy path computes it with the scalar path's arithmetic.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice, repeat
@@ -54,6 +54,9 @@ from leadpact.store.tables import UtcDateTime, activities, leads, stage_changes,
 
 #: Rows fetched from the database at a time (bounds the Python objects alive at once).
 CHUNK = 500_000
+
+#: Lead ids per query when rescoring some leads (SQL parameter limits: SQLite 32,766).
+ID_BATCH = 5_000
 
 #: Reasons recorded on the stage changes the pact's rules make.
 ENTRY_REASON = "pact: entry criteria of {stage} met"
@@ -109,8 +112,14 @@ def explain(conn: Connection, pact: Pact, lead_id: str, *, now: datetime) -> Sco
     return score(facts, history, pact, now=now)
 
 
-def rescore(conn: Connection, pact: Pact, *, now: datetime) -> ScoringSummary:
-    """Score every lead, move the leads whose stage the pact decides, and store both.
+def rescore(
+    conn: Connection,
+    pact: Pact,
+    *,
+    now: datetime,
+    lead_ids: Collection[str] | None = None,
+) -> ScoringSummary:
+    """Score the leads, move the leads whose stage the pact decides, and store both.
 
     Erased leads are left alone. Opted-out leads are scored but never moved by the pact
     (they are on their way out of the database, not into the sales flow). A stage change is
@@ -120,17 +129,40 @@ def rescore(conn: Connection, pact: Pact, *, now: datetime) -> ScoringSummary:
         conn: a connection inside the caller's transaction.
         pact: the agreement.
         now: the instant to score at (timezone-aware); also the time of the stage changes.
+        lead_ids: only these leads (those an event just touched); default every lead.
+            Engagement decays with time, so every lead still needs a full rescore now and
+            then (e.g. nightly).
 
     Returns:
         How many leads and activities were read, the moves made, leads per priority and grade.
     """
-    ids, columns, stage_at = _read_leads(conn)
+    if lead_ids is None:
+        return _rescore(conn, pact, now=now, only=None)
+    wanted = sorted(set(lead_ids))
+    parts = [
+        _rescore(conn, pact, now=now, only=wanted[start : start + ID_BATCH])
+        for start in range(0, len(wanted), ID_BATCH)
+    ]
+    return ScoringSummary(
+        scored_at=now,
+        leads=sum(p.leads for p in parts),
+        activities=sum(p.activities for p in parts),
+        moves=dict(sum((Counter(p.moves) for p in parts), Counter())),
+        priorities=dict(sum((Counter(p.priorities) for p in parts), Counter())),
+        grades=dict(sum((Counter(p.grades) for p in parts), Counter())),
+    )
+
+
+def _rescore(
+    conn: Connection, pact: Pact, *, now: datetime, only: list[str] | None
+) -> ScoringSummary:
+    ids, columns, stage_at = _read_leads(conn, only)
     n = len(ids)
     position = {lead_id: i for i, lead_id in enumerate(ids.tolist())}
-    history = _read_activities(conn, pact, position, now=now)
+    history = _read_activities(conn, pact, position, now=now, only=only)
     scores = score_many(columns | {"id": ids}, history, pact, now=now)
 
-    facts = columns | scores.facts() | _touch_facts(conn, pact, position, now=now)
+    facts = columns | scores.facts() | _touch_facts(conn, pact, position, now=now, only=only)
     current = columns["stage"]
     decided = decide_stages(facts, current, pact)
     decided[columns["opted_out"].astype(bool)] = current[columns["opted_out"].astype(bool)]
@@ -159,13 +191,15 @@ def _object_column(values: list[Any]) -> npt.NDArray[np.object_]:
 
 
 def _read_leads(
-    conn: Connection,
+    conn: Connection, only: list[str] | None
 ) -> tuple[npt.NDArray[np.object_], dict[str, npt.NDArray[Any]], npt.NDArray[np.datetime64]]:
     """Lead ids, their facts as object columns (the scalar path's values) and `stage_at`."""
     names = list(FACT_FIELDS)
     query = select(
         leads.c.id, *(leads.c[n] for n in names), _instant(conn, leads.c.stage_at)
     ).where(leads.c.erased_at.is_(None))
+    if only is not None:
+        query = query.where(leads.c.id.in_(only))
     parts: list[list[Any]] = [[] for _ in range(len(names) + 2)]
     for chunk in _chunks(conn, query):
         for part, values in zip(parts, zip(*chunk, strict=True), strict=True):
@@ -176,7 +210,12 @@ def _read_leads(
 
 
 def _read_activities(
-    conn: Connection, pact: Pact, position: Mapping[str, int], *, now: datetime
+    conn: Connection,
+    pact: Pact,
+    position: Mapping[str, int],
+    *,
+    now: datetime,
+    only: list[str] | None,
 ) -> dict[str, npt.NDArray[Any]]:
     """(lead position, type code, instant) of the activities that can count at `now`.
 
@@ -189,6 +228,8 @@ def _read_activities(
     )
     query = select(activities.c.lead_id, code, _instant(conn, activities.c.at))
     query = query.where(activities.c.at <= now)
+    if only is not None:
+        query = query.where(activities.c.lead_id.in_(only))
     if rules.window is not None:
         # A second of slack: the exact window is applied by `core` on exact instants.
         query = query.where(activities.c.at >= now - rules.window - timedelta(seconds=1))
@@ -211,7 +252,12 @@ def _read_activities(
 
 
 def _touch_facts(
-    conn: Connection, pact: Pact, position: Mapping[str, int], *, now: datetime
+    conn: Connection,
+    pact: Pact,
+    position: Mapping[str, int],
+    *,
+    now: datetime,
+    only: list[str] | None,
 ) -> dict[str, npt.NDArray[Any]]:
     """`attempts` and `connected` per lead, when a stage rule tests them."""
     conditions = [s.entry for s in pact.stages if s.entry is not None]
@@ -230,6 +276,8 @@ def _touch_facts(
         .where(touches.c.at <= now)
         .group_by(touches.c.lead_id)
     )
+    if only is not None:
+        query = query.where(touches.c.lead_id.in_(only))
     n = len(position)
     attempts = np.zeros(n, dtype=np.int64)
     connected = np.zeros(n, dtype=bool)
