@@ -261,14 +261,14 @@ class Planner:
         elif stale and (self._worker is None or not self._worker.is_alive()):
             self._built_at = time.monotonic()
             self._worker = threading.Thread(
-                target=self._rebuild, name="leadpact-alerts-refresh", daemon=True
+                target=self._rebuild, args=(now,), name="leadpact-alerts-refresh", daemon=True
             )
             self._worker.start()
         return snapshot
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, now: datetime) -> None:
         try:
-            fresh = _build(self.workspace, self.workspace.clock.now())
+            fresh = _build(self.workspace, now)
         except Exception:  # a failed refresh keeps the old snapshot; the next one retries
             log.exception("refreshing the watched SLA clocks failed")
             return
