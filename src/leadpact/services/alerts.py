@@ -1,23 +1,18 @@
-"""Alerts of a workspace: plan the due ones into the `alerts` table once, deliver them with retries.
+"""Alerts of a workspace: plan the due ones into the `alerts` table once; run the scheduler.
 
 **Planning** (`plan_alerts`, or a long-lived `Planner` in the scheduler) evaluates the SLA
-clocks of the open leads, keeps the clocks that can still alert as `core.alerts.Watch`es, and
-inserts every due alert as one row per channel with `INSERT ... ON CONFLICT (key) DO NOTHING`:
-a restart, a second scheduler or a second cycle never stores an alert twice. Evaluating 100,000
-open leads takes seconds, so a `Planner` does it once and then, each cycle, re-evaluates only
-the leads with new stage changes or touches (by the ids of those rows) and compares the
-watched instants with `now`; a full evaluation runs again every `REFRESH` in a background
-thread, which also picks up changes no event reveals (a new owner, a rescore).
+clocks of the open leads, keeps the clocks that can still alert as `core.alert_watch.Watch`es,
+and inserts every due alert as one row per channel with `INSERT ... ON CONFLICT (key) DO
+NOTHING`: a restart, a second scheduler or a second cycle never stores an alert twice; an alert
+no channel can reach is stored `skipped`. Evaluating 100,000 open leads takes seconds, so a
+`Planner` does it once and then, each cycle, re-evaluates only the leads with new stage changes
+or touches (by the ids of those rows) and compares the watched instants with `now`; a full
+evaluation runs again every `REFRESH` in a background thread, which also picks up changes no
+event reveals (a new owner, a rescore).
 
-**Delivery** (`deliver_due`) claims due rows atomically (`UPDATE ... WHERE status = 'pending'
-AND next_attempt_at <= now ... RETURNING`, in batches), so two schedulers never send the same
-row; a claim is a lease of `LEASE`: a sender that dies mid-batch leaves rows that another
-scheduler retries once the lease ends (logged as an interrupted attempt). Every attempt is a
-`deliveries` row; a failure is retried after the back-off of `core.alerts.retry_at`, and the
-last failure leaves the alert `failed`. An alert no channel can reach is stored `skipped`.
-
-`run_scheduler` loops plan + deliver every `LEADPACT_SCHEDULER_INTERVAL` until told to stop
-(the web server's background thread and `leadpact alerts run`).
+**Delivery** is `services.alert_delivery` (re-exported here). `run_scheduler` loops plan +
+deliver every `LEADPACT_SCHEDULER_INTERVAL` until told to stop (the web server's background
+thread and `leadpact alerts run`).
 """
 
 from __future__ import annotations
@@ -30,17 +25,26 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, func, insert, select, union, update
+from sqlalchemy import ColumnElement, Connection, func, select, union
 
-from leadpact.core.alerts import MAX_ATTEMPTS, Alert, Watch, due_alerts, retry_at, watch_many
+from leadpact.core.alerts import Alert, Watch, due_alerts, watch_many
 from leadpact.core.pact import Outcome, Pact
-from leadpact.errors import LeadPactError
-from leadpact.services.channels import Channel, Sent, channels_from_settings
+from leadpact.services.alert_delivery import (
+    BATCH,
+    LEASE,
+    AlertRecord,
+    AlertStatus,
+    DeliveryRecord,
+    DeliveryResult,
+    deliver_due,
+    delivery_log,
+    list_alerts,
+)
+from leadpact.services.channels import Channel, channels_from_settings
 from leadpact.services.sla import _evaluate
-from leadpact.store.tables import alerts, deliveries, leads, stage_changes, touches
+from leadpact.store.tables import alerts, leads, stage_changes, touches
 
 if TYPE_CHECKING:
     from leadpact.services.workspace import Workspace
@@ -66,10 +70,6 @@ __all__ = [
 
 log = logging.getLogger("leadpact.alerts")
 
-#: How long a claimed alert belongs to the scheduler that claimed it.
-LEASE = timedelta(minutes=5)
-#: Alerts claimed at a time (each sent with a timeout of 10 s: well inside the lease).
-BATCH = 20
 #: How often a `Planner` evaluates every open lead again (in the background).
 REFRESH = timedelta(minutes=5)
 #: The `channel` of an alert that no configured channel can deliver.
@@ -81,53 +81,6 @@ _MANY = 20_000
 _KEY_LENGTH = 300  # alerts.key
 
 
-class AlertStatus(StrEnum):
-    """Where an alert row stands."""
-
-    PENDING = "pending"  # waiting for its (next) attempt
-    SENDING = "sending"  # claimed by a scheduler, being sent
-    SENT = "sent"
-    FAILED = "failed"  # every attempt failed
-    SKIPPED = "skipped"  # no channel reaches the recipient
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRecord:
-    """A stored alert (one per channel)."""
-
-    id: int
-    key: str
-    kind: str
-    lead_id: str | None
-    commitment_id: str | None
-    recipient: str
-    channel: str
-    due_at: datetime | None
-    created_at: datetime
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-    last_error: str | None
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRecord:
-    """One delivery attempt of an alert (the delivery log)."""
-
-    id: int
-    alert_id: int
-    key: str
-    kind: str
-    channel: str
-    recipient: str
-    attempt: int
-    at: datetime
-    ok: bool
-    detail: str | None
-
-
 @dataclass(frozen=True, slots=True)
 class PlanResult:
     """What one planning pass found: alerts due, and rows newly stored."""
@@ -135,21 +88,6 @@ class PlanResult:
     due: int
     stored: int
     skipped: int
-
-
-@dataclass(slots=True)
-class DeliveryResult:
-    """What one delivery pass did."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    interrupted: int = 0
-
-    @property
-    def attempts(self) -> int:
-        """Attempts made in this pass."""
-        return self.sent + self.retrying + self.failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,202 +418,6 @@ def plan_alerts(
         LeadPactError: a webhook URL setting is invalid.
     """
     return Planner(workspace, channels, background=False).plan(now)
-
-
-# --------------------------------------------------------------------------- delivery
-
-
-def deliver_due(
-    workspace: Workspace,
-    now: datetime,
-    channels: Sequence[Channel] | None = None,
-    *,
-    stop: threading.Event | None = None,
-) -> DeliveryResult:
-    """Send every stored alert whose (next) attempt is due at `now`, each by one sender only.
-
-    Claims batches of `BATCH` rows atomically, sends each on its channel, and records every
-    attempt in `deliveries`: sent; or pending again at `core.alerts.retry_at`; or failed
-    after `MAX_ATTEMPTS`. Rows whose lease ran out (their sender stopped) are released first.
-
-    Args:
-        workspace: the open workspace.
-        now: the instant attempts are made and logged at.
-        channels: the channels by name; default: the channels the settings configure. A row
-            for a channel not given fails its attempt with a message saying what to set.
-        stop: checked between batches: a set event ends the pass early.
-
-    Returns:
-        Counts of sent, retrying, failed and interrupted alerts.
-    """
-    chosen = channels if channels is not None else channels_from_settings(workspace.settings)
-    by_name = {c.name: c for c in chosen}
-    result = DeliveryResult()
-    result.interrupted = _release_expired(workspace, now)
-    while stop is None or not stop.is_set():
-        claimed = _claim(workspace, now)
-        if not claimed:
-            break
-        for row in claimed:
-            channel = by_name.get(row["channel"])
-            if channel is None:
-                sent = Sent(False, f"channel {row['channel']} is not configured (docs/alerts.md)")
-            else:
-                sent = channel.send(row["payload"])
-            outcome = _record(workspace, row, sent, now)
-            if outcome is AlertStatus.SENT:
-                result.sent += 1
-            elif outcome is AlertStatus.PENDING:
-                result.retrying += 1
-            else:
-                result.failed += 1
-    return result
-
-
-def _claim(workspace: Workspace, now: datetime) -> list[dict[str, Any]]:
-    """Take up to `BATCH` due pending rows: they are ours until `now + LEASE`."""
-    due = (
-        select(alerts.c.id)
-        .where(alerts.c.status == AlertStatus.PENDING.value, alerts.c.next_attempt_at <= now)
-        .order_by(alerts.c.next_attempt_at, alerts.c.id)
-        .limit(BATCH)
-    )
-    if workspace.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        update(alerts)
-        # The status and time are tested again: a row another scheduler claimed in between
-        # (PostgreSQL re-checks them on the new row version) is left alone.
-        .where(
-            alerts.c.id.in_(due.scalar_subquery()),
-            alerts.c.status == AlertStatus.PENDING.value,
-            alerts.c.next_attempt_at <= now,
-        )
-        .values(
-            status=AlertStatus.SENDING.value,
-            attempts=alerts.c.attempts + 1,
-            next_attempt_at=now + LEASE,
-        )
-        .returning(alerts.c.id, alerts.c.channel, alerts.c.payload, alerts.c.attempts)
-    )
-    with workspace.transaction() as conn:
-        rows = [dict(row._mapping) for row in conn.execute(statement)]
-    return sorted(rows, key=lambda r: r["id"])
-
-
-def _record(workspace: Workspace, row: dict[str, Any], sent: Sent, now: datetime) -> AlertStatus:
-    """Log one attempt and move the alert on: sent, pending at the back-off, or failed."""
-    attempts = int(row["attempts"])
-    values: dict[str, Any]
-    if sent.ok:
-        status = AlertStatus.SENT
-        values = {"sent_at": now, "next_attempt_at": None, "last_error": None}
-    else:
-        again = retry_at(attempts, now)
-        status = AlertStatus.PENDING if again is not None else AlertStatus.FAILED
-        values = {"next_attempt_at": again, "last_error": sent.detail}
-    with workspace.transaction() as conn:
-        conn.execute(
-            update(alerts)
-            .where(alerts.c.id == row["id"], alerts.c.status == AlertStatus.SENDING.value)
-            .values(status=status.value, **values)
-        )
-        conn.execute(
-            insert(deliveries).values(
-                alert_id=row["id"], at=now, attempt=attempts, ok=sent.ok, detail=sent.detail
-            )
-        )
-    return status
-
-
-def _release_expired(workspace: Workspace, now: datetime) -> int:
-    """Rows still `sending` after their lease: log the lost attempt, make them due again."""
-    with workspace.transaction() as conn:
-        stuck = conn.execute(
-            select(alerts.c.id, alerts.c.attempts).where(
-                alerts.c.status == AlertStatus.SENDING.value, alerts.c.next_attempt_at <= now
-            )
-        ).all()
-        for alert_id, attempts in stuck:
-            done = attempts >= MAX_ATTEMPTS
-            detail = (
-                "interrupted: the sender stopped before recording a result (it may have been sent)"
-            )
-            conn.execute(
-                update(alerts)
-                .where(alerts.c.id == alert_id, alerts.c.status == AlertStatus.SENDING.value)
-                .values(
-                    status=(AlertStatus.FAILED if done else AlertStatus.PENDING).value,
-                    next_attempt_at=None if done else now,
-                    last_error=detail,
-                )
-            )
-            conn.execute(
-                insert(deliveries).values(
-                    alert_id=alert_id, at=now, attempt=attempts, ok=False, detail=detail
-                )
-            )
-    return len(stuck)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def list_alerts(
-    workspace: Workspace,
-    *,
-    status: str | None = None,
-    kind: str | None = None,
-    limit: int = 100,
-) -> list[AlertRecord]:
-    """Stored alerts, newest first.
-
-    Raises:
-        LeadPactError: an unknown status or kind (the message lists the known ones).
-    """
-    from leadpact.core.alerts import AlertKind
-
-    query = select(alerts).order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(alerts.c.status == _known("status", status, AlertStatus))
-    if kind is not None:
-        query = query.where(alerts.c.kind == _known("kind", kind, AlertKind))
-    with workspace.engine.connect() as conn:
-        return [AlertRecord(**row._mapping) for row in conn.execute(query)]
-
-
-def _known(what: str, value: str, enum: Any) -> str:
-    names = [member.value for member in enum]
-    if value not in names:
-        raise LeadPactError(f"unknown alert {what} {value!r}; expected one of {', '.join(names)}")
-    return value
-
-
-def delivery_log(
-    workspace: Workspace, *, alert_id: int | None = None, limit: int = 100
-) -> list[DeliveryRecord]:
-    """Delivery attempts, newest first, with the alert each one was for."""
-    query = (
-        select(
-            deliveries.c.id,
-            deliveries.c.alert_id,
-            alerts.c.key,
-            alerts.c.kind,
-            alerts.c.channel,
-            alerts.c.recipient,
-            deliveries.c.attempt,
-            deliveries.c.at,
-            deliveries.c.ok,
-            deliveries.c.detail,
-        )
-        .join(alerts, alerts.c.id == deliveries.c.alert_id)
-        .order_by(deliveries.c.at.desc(), deliveries.c.id.desc())
-        .limit(limit)
-    )
-    if alert_id is not None:
-        query = query.where(deliveries.c.alert_id == alert_id)
-    with workspace.engine.connect() as conn:
-        return [DeliveryRecord(**row._mapping) for row in conn.execute(query)]
 
 
 # --------------------------------------------------------------------------- the loop
