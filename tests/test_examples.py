@@ -54,6 +54,8 @@ def test_olist_readme_commands_import_the_real_funnel(tmp_path, monkeypatch):
     assert "842 rows read, 842 landed (842 new, 0 updated, 0 unchanged), 0 rejected" in deals
     assert "deals closed before their lead was created" in deals
     assert "1 row (line 669)" in deals
+    # Each won deal moved its lead (an MQL) to won when the deal closed.
+    assert "842 stage changes recorded in the stage history" in deals
 
     with sqlite3.connect(folder / "leadpact.db") as db:
         counts = [
@@ -62,14 +64,21 @@ def test_olist_readme_commands_import_the_real_funnel(tmp_path, monkeypatch):
         ]
         won = db.execute("SELECT count(*) FROM deals WHERE won").fetchone()[0]
         sources = dict(db.execute("SELECT source, count(*) FROM leads GROUP BY source"))
+        stages = dict(db.execute("SELECT stage, count(*) FROM leads GROUP BY stage"))
+        moves = db.execute(
+            "SELECT count(*) FROM stage_changes WHERE from_stage = 'mql' AND to_stage = 'won'"
+        ).fetchone()[0]
         first = db.execute(
             "SELECT created_at FROM leads WHERE id = ?", ("dac32acd4db4c29c230538b72f8dd87d",)
         ).fetchone()[0]
     assert counts == [8000, 8000, 842]
     assert won == 842
     assert (sources["organic_search"], sources[None]) == (2296, 60)
+    assert (stages, moves) == ({"mql": 8000 - 842, "won": 842}, 842)
     assert first.startswith("2018-02-01 02:00:00")  # midnight in São Paulo (UTC-2 in summer)
 
     again = runner.invoke(app, readme_commands(folder / "README.md")[3])
     assert again.exit_code == 0
-    assert "842 landed (0 new, 0 updated, 842 unchanged)" in " ".join(again.output.split())
+    repeated = " ".join(again.output.split())
+    assert "842 landed (0 new, 0 updated, 842 unchanged)" in repeated
+    assert "stage changes" not in repeated

@@ -2,6 +2,8 @@
 
     LeadPactError                 base; `str(err)` is the message shown to the user
     ├── PactError                 a pact file is invalid: carries every `PactProblem`
+    │   └── MappingError          an import mapping file is invalid (problems like a pact's)
+    ├── ImportFileError           a whole file cannot be imported (its `path` and why)
     ├── CalendarError             a calendar spec or a calendar query is invalid
     ├── GoalError                 goal-calculator inputs are invalid (rates, sizes)
     ├── NotFoundError             a named thing (calendar, lead, version) does not exist
@@ -45,6 +47,23 @@ class PactError(LeadPactError):
     def __init__(self, problems: list[PactProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class MappingError(PactError):
+    """An import mapping file (or a preset over a file) is invalid; `problems` lists each one.
+
+    Each problem names the mapping file, the line and the field (`columns.email`), like the
+    problems of a pact file.
+    """
+
+
+class ImportFileError(LeadPactError):
+    """A whole file cannot be imported: missing, unreadable, of an unknown kind or format, or
+    without a column its kind needs. Bad rows are never this error: they are set aside."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class CalendarError(LeadPactError):

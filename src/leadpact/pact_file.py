@@ -1,7 +1,8 @@
 """Read a `pact.yaml` into a `core.Pact`, turning every problem into `FILE:LINE: field: message`.
 
-YAML is read with ruamel.yaml, which keeps the line of every key and list item; pydantic's
-errors are collected (not raised one by one) and each location is mapped back to its line.
+YAML is read with ruamel.yaml, which keeps the line of every key and list item
+(`yaml_source`); pydantic's errors are collected (not raised one by one) and each location is
+mapped back to its line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic_core import ErrorDetails
 from leadpact.core.conditions import ConditionError
 from leadpact.core.pact import Loc, Pact, ReferenceProblem
 from leadpact.errors import PactError, PactProblem
+from leadpact.yaml_source import child, line_of, parse_yaml, plain
 
 
 def load_pact(path: str | Path) -> Pact:
@@ -51,26 +53,14 @@ def parse_pact(text: str, path: str = "<pact>") -> Pact:
     """
     tree = _read_yaml(text, path)
     try:
-        return Pact.model_validate(_plain(tree))
+        return Pact.model_validate(plain(tree))
     except ValidationError as err:
         problems = [p for e in err.errors() for p in _problems(e, tree, path)]
         raise PactError(sorted(problems, key=lambda p: (p.line or 0, p.field))) from None
 
 
 def _read_yaml(text: str, path: str) -> Mapping[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    yaml = YAML(typ="rt")
-    try:
-        tree = yaml.load(text)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = err.problem or err.context or "invalid YAML"
-        raise PactError([PactProblem(path, line, "", f"not valid YAML: {what}")]) from None
-    except YAMLError as err:  # duplicate keys and other loader errors
-        raise PactError([PactProblem(path, None, "", f"not valid YAML: {err}")]) from None
+    tree = parse_yaml(text, path)
     if tree is None:
         raise PactError(
             [PactProblem(path, 1, "", "the file is empty; expected a pact (see `leadpact init`)")]
@@ -81,18 +71,6 @@ def _read_yaml(text: str, path: str) -> Mapping[str, Any]:
             [PactProblem(path, 1, "", f"expected a mapping of pact sections, found a {found}")]
         )
     return tree
-
-
-def _plain(node: Any) -> Any:
-    """Copy ruamel's commented containers and scalar subclasses into plain Python values."""
-    if isinstance(node, Mapping):
-        return {_plain(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    for kind in (bool, int, float, str):
-        if isinstance(node, kind):
-            return kind(node)
-    return node
 
 
 def _problems(error: ErrorDetails, tree: Mapping[str, Any], path: str) -> list[PactProblem]:
@@ -106,7 +84,7 @@ def _problems(error: ErrorDetails, tree: Mapping[str, Any], path: str) -> list[P
 
 
 def _problem(tree: Mapping[str, Any], path: str, loc: Loc, message: str) -> PactProblem:
-    return PactProblem(path, _line(tree, loc), ".".join(str(p) for p in loc), message)
+    return PactProblem(path, line_of(tree, loc), ".".join(str(p) for p in loc), message)
 
 
 def _user_loc(loc: tuple[int | str, ...], tree: Mapping[str, Any]) -> Loc:
@@ -122,42 +100,11 @@ def _user_loc(loc: tuple[int | str, ...], tree: Mapping[str, Any]) -> Loc:
         ):
             continue
         out.append(part)
-        node = _child(node, part)
+        node = child(node, part)
     return tuple(out)
 
 
 _TAGS = {"response", "acceptance", "follow_up", "delivery", "quality", "report"}
-
-
-def _child(node: Any, part: str | int) -> Any:
-    if isinstance(node, Mapping):
-        if part in node:
-            return node[part]
-        return node.get(str(part))
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    return None
-
-
-def _line(tree: Mapping[str, Any], loc: Loc) -> int:
-    """The 1-based line of the deepest part of `loc` present in the file."""
-    line = 1
-    node: Any = tree
-    for part in loc:
-        try:
-            if isinstance(node, Mapping):
-                key = part if part in node else str(part)
-                if key not in node:
-                    break
-                line = node.lc.key(key)[0] + 1
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1
-            else:
-                break
-        except (AttributeError, KeyError, TypeError):  # plain values carry no position
-            break
-        node = _child(node, part)
-    return line
 
 
 def _message(error: ErrorDetails, loc: Loc) -> str:

@@ -90,6 +90,17 @@ def test_a_preset_and_a_mapping_file(ws):
     assert json.loads(mapped.stdout)["landed"] == 2
 
 
+def test_won_and_lost_deals_report_the_stage_changes_they_made(ws):
+    assert run(ws, DATA / "leads.csv").exit_code == 0
+    result = run(ws, DATA / "deals.csv", "--json")
+    assert result.exit_code == 1  # D5 names no lead
+    report = json.loads(result.stdout)
+    assert (report["landed"], report["stage_changes"]) == (4, 2)
+    text = flat(run(ws, DATA / "deals.csv").output)
+    assert "4 landed (0 new, 0 updated, 4 unchanged), 1 rejected" in text
+    assert "stage changes recorded" not in text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

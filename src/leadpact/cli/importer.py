@@ -57,8 +57,8 @@ def import_file(
     """Import leads, activities, touches or deals; bad rows are set aside (exit 1 if any)."""
     from rich.console import Console
 
+    from leadpact.services.importing import Kind
     from leadpact.services.importing import import_file as run_import
-    from leadpact.services.presets import Kind
 
     console = Console(stderr=True)
     with open_from_cli(workspace, as_of) as ws, _progress(console, file.name) as progress:

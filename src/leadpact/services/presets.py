@@ -1,130 +1,56 @@
-"""What an import file means: the canonical columns, the CRM presets and mapping files.
+"""How an import file maps to the canonical formats: CRM presets and mapping files.
 
-A file is read through a `Mapping`: which source column feeds each canonical column, constant
-values, how source values translate (lifecycle stages, activity types), the time zone of naive
-timestamps and extra date formats. The canonical formats need no mapping; `hubspot`,
-`salesforce` and `pipedrive` are built-in mappings for their standard exports; anything else
-gets a mapping file (YAML), validated with file, line and field like the pact (docs/import.md).
+A file is read through a `Mapping`: which source column feeds each canonical column
+(`services.import_columns`), constant values, how source values translate (lifecycle stages,
+activity types), the time zone of naive timestamps and extra date formats. The canonical
+formats need no mapping; `hubspot`, `salesforce` and `pipedrive` are built-in mappings for
+their standard exports; anything else gets a mapping file (YAML), validated with file, line
+and field like the pact (docs/import.md).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping as MappingABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from leadpact.core.conditions import ACTIVITY_TYPES
-from leadpact.core.models import Channel, TouchOutcome
 from leadpact.core.pact import Pact
-from leadpact.errors import LeadPactError, PactError, PactProblem
+from leadpact.errors import LeadPactError, MappingError, PactProblem
+from leadpact.services.import_columns import (
+    BECAME,
+    CANONICAL,
+    Column,
+    Kind,
+    column_for,
+    columns_of,
+    normalize,
+    vocabulary,
+)
 
-
-class Kind(StrEnum):
-    """What an import file holds."""
-
-    LEADS = "leads"
-    ACTIVITIES = "activities"
-    TOUCHES = "touches"
-    DEALS = "deals"
-
-
-ValueType = Literal[
-    "text", "int", "number", "bool", "timestamp", "stage", "activity_type", "channel", "outcome"
+# The canonical columns are re-exported: callers read a file's meaning from one place.
+__all__ = [
+    "BECAME",
+    "CANONICAL",
+    "PRESETS",
+    "Column",
+    "Kind",
+    "Mapping",
+    "Source",
+    "check_source",
+    "column_for",
+    "columns_of",
+    "load_mapping",
+    "normalize",
+    "preset_source",
+    "vocabulary",
 ]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One canonical column: its name, value type, whether every row needs it, and meaning."""
-
-    name: str
-    type: ValueType
-    required: bool
-    description: str
-
-
-def _col(name: str, kind: ValueType, description: str, *, required: bool = False) -> Column:
-    return Column(name, kind, required, description)
-
-
-#: The canonical columns of each kind, in documentation order.
-CANONICAL: dict[Kind, tuple[Column, ...]] = {
-    Kind.LEADS: (
-        _col("id", "text", "the lead's id in the source system (the upsert key)", required=True),
-        _col("email", "text", "email address"),
-        _col("first_name", "text", "first name"),
-        _col("last_name", "text", "last name"),
-        _col("title", "text", "job title (matched against the pact's personas)"),
-        _col("company", "text", "company name"),
-        _col("employees", "int", "number of employees"),
-        _col("annual_revenue", "number", "annual revenue of the company"),
-        _col("industry", "text", "industry"),
-        _col("country", "text", "country or region, e.g. DK"),
-        _col("source", "text", "where the lead came from, e.g. webinar"),
-        _col("owner", "text", "the rep who owns the lead"),
-        _col("team", "text", "the pact team that owns the lead"),
-        _col("stage", "stage", "a stage id of the pact (default: the pact's first stage)"),
-        _col("stage_at", "timestamp", "when the lead entered its stage (default: created_at)"),
-        _col("created_at", "timestamp", "when the lead was created", required=True),
-        _col("opted_out", "bool", "the person opted out (true/false)"),
-    ),
-    Kind.ACTIVITIES: (
-        _col("lead_id", "text", "the lead's id (must be imported already)", required=True),
-        _col("type", "activity_type", "one of: " + ", ".join(ACTIVITY_TYPES), required=True),
-        _col("at", "timestamp", "when it happened", required=True),
-        _col("url", "text", "page or asset"),
-        _col("content", "text", "name of the content, form or event"),
-    ),
-    Kind.TOUCHES: (
-        _col("lead_id", "text", "the lead's id (must be imported already)", required=True),
-        _col("rep", "text", "the rep who made the touch"),
-        _col("channel", "channel", "one of: " + ", ".join(Channel), required=True),
-        _col("at", "timestamp", "when it happened", required=True),
-        _col("outcome", "outcome", "one of: " + ", ".join(TouchOutcome), required=True),
-        _col("note", "text", "free text"),
-    ),
-    Kind.DEALS: (
-        _col("id", "text", "the deal's id in the source system (the upsert key)", required=True),
-        _col("lead_id", "text", "the lead's id (must be imported already)", required=True),
-        _col("stage", "stage", "a stage id of the pact; its outcome sets `won`", required=True),
-        _col("amount", "number", "deal value"),
-        _col("created_at", "timestamp", "when the deal was created", required=True),
-        _col("closed_at", "timestamp", "when it was won or lost"),
-    ),
-}
-
-#: Leads may also carry `became_<stage>_at` columns: when the lead entered that pact stage.
-BECAME = re.compile(r"^became_([a-z][a-z0-9_-]*)_at$")
-
-
-def columns_of(kind: Kind) -> dict[str, Column]:
-    """The canonical columns of `kind` by name."""
-    return {c.name: c for c in CANONICAL[kind]}
-
-
-def column_for(kind: Kind, name: str) -> Column | None:
-    """The canonical column `name` of `kind` (including `became_<stage>_at` for leads)."""
-    found = columns_of(kind).get(name)
-    if found is None and kind is Kind.LEADS and BECAME.match(name):
-        return Column(name, "timestamp", False, "when the lead entered the stage")
-    return found
-
-
-def normalize(value: str) -> str:
-    """The form source values are matched in: case-folded, letters and digits only."""
-    return re.sub(r"[^0-9a-z]+", "", value.casefold())
 
 
 class Mapping(BaseModel):
@@ -366,27 +292,32 @@ def load_mapping(path: Path) -> Source:
     """Read and validate a mapping file (the parts that do not depend on the data).
 
     Raises:
-        LeadPactError: the file is missing or unreadable.
-        PactError: the YAML is invalid or an entry is wrong; each problem names file, line and
-            field (the same form as pact problems).
+        MappingError: the file is missing, unreadable or not YAML, or an entry is wrong; each
+            problem names file, line and field (the same form as pact problems).
     """
-    from leadpact.pact_file import _line, _plain
+    from leadpact.yaml_source import line_of, parse_yaml, plain
 
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LeadPactError(f"mapping file {shown} does not exist") from None
+        raise MappingError(
+            [PactProblem(shown, None, "", "the mapping file does not exist")]
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise LeadPactError(f"cannot read mapping file {shown}: {err}") from None
-    tree = _read_tree(text, shown)
+        raise MappingError([PactProblem(shown, None, "", f"cannot read the file: {err}")]) from None
+    tree = parse_yaml(text, shown, MappingError)
+    if not isinstance(tree, MappingABC):
+        raise MappingError(
+            [PactProblem(shown, 1, "", "expected a mapping with kind, columns, constants, ...")]
+        )
     try:
-        mapping = Mapping.model_validate(_plain(tree))
+        mapping = Mapping.model_validate(plain(tree))
     except ValidationError as err:
         problems = [_problem(e, tree, shown) for e in err.errors()]
-        raise PactError(sorted(problems, key=lambda p: (p.line or 0, p.field))) from None
+        raise MappingError(sorted(problems, key=lambda p: (p.line or 0, p.field))) from None
     lines = {
-        (section, str(key)): _line(tree, (section, key))
+        (section, str(key)): line_of(tree, (section, key))
         for section in ("columns", "constants", "stages", "values")
         for key in (tree.get(section) or {})
     }
@@ -394,7 +325,7 @@ def load_mapping(path: Path) -> Source:
 
 
 def _problem(error: ErrorDetails, tree: MappingABC[str, Any], path: str) -> PactProblem:
-    from leadpact.pact_file import _line
+    from leadpact.yaml_source import line_of
 
     loc = tuple(error["loc"])
     where = ".".join(str(part) for part in loc)
@@ -410,35 +341,15 @@ def _problem(error: ErrorDetails, tree: MappingABC[str, Any], path: str) -> Pact
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] != "value_error":
             message = f"{message} (found {error.get('input')!r})"
-    return PactProblem(path, _line(tree, loc), where, message)
-
-
-def _read_tree(text: str, path: str) -> MappingABC[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    try:
-        tree = YAML(typ="rt").load(text)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = err.problem or err.context or "invalid YAML"
-        raise PactError([PactProblem(path, line, "", f"not valid YAML: {what}")]) from None
-    except YAMLError as err:
-        raise PactError([PactProblem(path, None, "", f"not valid YAML: {err}")]) from None
-    if not isinstance(tree, MappingABC):
-        raise PactError(
-            [PactProblem(path, 1, "", "expected a mapping with kind, columns, constants, ...")]
-        )
-    return tree
+    return PactProblem(path, line_of(tree, loc), where, message)
 
 
 def check_source(source: Source, kind: Kind, pact: Pact) -> None:
     """Check a mapping against the file's kind and the workspace pact.
 
     Raises:
-        PactError: a column that `kind` does not have, a stage the pact does not define, or a
-            value outside the vocabulary of its column.
+        MappingError: a column that `kind` does not have, a stage the pact does not define, or
+            a value outside the vocabulary of its column.
     """
     mapping = source.mapping
     stages = [s.id for s in pact.stages]
@@ -488,152 +399,4 @@ def check_source(source: Source, kind: Kind, pact: Pact) -> None:
                     )
                 )
     if problems:
-        raise PactError(problems)
-
-
-def vocabulary(kind: ValueType, pact: Pact) -> tuple[str, ...] | None:
-    """The values a column of this type may hold, or None when any value will do."""
-    if kind == "stage":
-        return tuple(s.id for s in pact.stages)
-    if kind == "activity_type":
-        return ACTIVITY_TYPES
-    if kind == "channel":
-        return tuple(Channel)
-    if kind == "outcome":
-        return tuple(TouchOutcome)
-    return None
-
-
-# --- Values -------------------------------------------------------------------------------
-# Conversions work on whole Arrow columns (a file may hold millions of rows): each returns the
-# typed column and a mask of the values it could not read, never raising for one bad value.
-
-_ZONED = r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$"
-_DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
-_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
-_TRUE = ("true", "yes", "y", "1", "t", "x")
-_FALSE = ("false", "no", "n", "0", "f")
-UTC_US = "timestamp[us, tz=UTC]"
-
-
-def clean_text(values: pa.Array) -> pa.Array:
-    """Trim whitespace; an empty value becomes null."""
-    trimmed = pc.utf8_trim_whitespace(values.cast(pa.string()))
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-
-
-def parse_numbers(values: pa.Array, *, whole: bool) -> tuple[pa.Array, pa.Array]:
-    """Numbers written as 1200, 1,200, 1 200, 1200.0 or 1.2e3; `whole` asks for integers.
-
-    Returns:
-        The numbers (float64, or int64 when `whole`) and the mask of values that are not one.
-    """
-    text = pc.replace_substring_regex(values, "[\\s\u00a0_]", "")
-    text = pc.if_else(
-        pc.match_substring_regex(text, _THOUSANDS), pc.replace_substring(text, ",", ""), text
-    )
-    ok = pc.fill_null(pc.match_substring_regex(text, _NUMBER), True)
-    numbers = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
-    if not whole:
-        finite = pc.fill_null(pc.is_finite(numbers), True)
-        return numbers, pc.or_(pc.invert(ok), pc.invert(finite))
-    integral = pc.fill_null(
-        pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), 2**31)), True
-    )
-    good = pc.and_(ok, integral)
-    return pc.cast(pc.if_else(good, numbers, None), pa.int64()), pc.invert(good)
-
-
-def parse_bools(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """true/false, yes/no, y/n, 1/0 (any case); returns the booleans and the unreadable mask."""
-    lower = pc.utf8_lower(values)
-    true = pc.is_in(lower, pa.array(_TRUE))
-    false = pc.is_in(lower, pa.array(_FALSE))
-    bad = pc.and_(pc.is_valid(values), pc.invert(pc.or_(true, false)))
-    return pc.if_else(pc.or_(true, false), true, pa.scalar(None, pa.bool_())), bad
-
-
-def map_values(values: pa.Array, table: dict[str, str | None]) -> pa.Array:
-    """Translate each value through `table` (keys `normalize`d); a value not in it becomes null."""
-    unique = pc.unique(values)
-    mapped = pa.array(
-        [None if v is None else table.get(normalize(v)) for v in unique.to_pylist()], pa.string()
-    )
-    return pc.take(mapped, pc.index_in(values, unique))
-
-
-@dataclass(frozen=True)
-class Instants:
-    """Timestamps read from text: UTC instants, and which values were unreadable or partial."""
-
-    values: pa.Array
-    bad: pa.Array
-    date_only: pa.Array
-    naive: pa.Array
-
-
-def parse_instants(values: pa.Array, zone: str | None, formats: Sequence[str]) -> Instants:
-    """Read ISO 8601 timestamps (or `formats`); values without an offset are in `zone` (UTC).
-
-    A local time that occurs twice (clocks set back) is its first occurrence; one skipped by
-    a forward jump is the moment of the jump (ARCHITECTURE.md, business calendars). A date
-    without a time is midnight, and is marked in `date_only`.
-    """
-    present = pc.is_valid(values)
-    zoned = pc.fill_null(pc.match_substring_regex(values, _ZONED), False)
-    date_only = pc.fill_null(pc.match_substring_regex(values, _DATE_ONLY), False)
-    naive = pc.and_(present, pc.invert(zoned))
-    micros = np.zeros(len(values), dtype=np.int64)
-    found = np.zeros(len(values), dtype=bool)
-    dates = date_only.to_numpy(zero_copy_only=False).copy()
-    for mask, local in ((zoned, None), (naive, zone or "UTC")):
-        index = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-        if not len(index):
-            continue
-        parsed, by_date = _parse_part(pc.take(values, pa.array(index)), local, formats)
-        ok = parsed.is_valid().to_numpy(zero_copy_only=False)
-        micros[index[ok]] = parsed.drop_null().cast(pa.int64()).to_numpy()
-        found[index[ok]] = True
-        dates[index[by_date]] = True
-    instants = pa.array(micros, pa.int64(), mask=~found).cast(pa.timestamp("us", "UTC"))
-    bad = pc.and_(present, pa.array(~found))
-    return Instants(instants, bad, pa.array(dates), naive)
-
-
-def _parse_part(
-    text: pa.Array, zone: str | None, formats: Sequence[str]
-) -> tuple[pa.Array, np.ndarray[Any, np.dtype[np.bool_]]]:
-    """Parse values that all have an offset (`zone` None) or none (local to `zone`).
-
-    Returns the instants, and which values a date-only format (no hour) read.
-    """
-    import pandas as pd
-
-    target = pa.timestamp("us", "UTC")
-    by_date = np.zeros(len(text), dtype=bool)
-    try:  # the fast path: clean ISO 8601 throughout
-        if zone is None:
-            return pc.cast(text, target), by_date
-        local = pc.cast(text, pa.timestamp("us"))
-        instants = pc.assume_timezone(local, zone, ambiguous="earliest", nonexistent="latest")
-        return instants, by_date
-    except pa.ArrowInvalid:
-        pass
-    series = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-    parsed = pd.to_datetime(series, format="ISO8601", errors="coerce", utc=zone is None)
-    for fmt in formats:
-        missing = parsed.isna()
-        if not missing.any():
-            break
-        again = pd.to_datetime(series[missing], format=fmt, errors="coerce", utc=zone is None)
-        if not any(hour in fmt for hour in ("%H", "%I", "%X", "%T", "%c")):
-            by_date |= (missing & again.reindex(series.index).notna()).to_numpy()
-        parsed = parsed.where(~missing, again)
-    if zone is not None:
-        if parsed.dt.tz is not None:  # a format with %z inside a naive group
-            parsed = parsed.dt.tz_convert("UTC")
-        else:
-            first = np.ones(len(parsed), dtype=bool)
-            parsed = parsed.dt.tz_localize(zone, ambiguous=first, nonexistent="shift_forward")
-    return pa.array(parsed.dt.tz_convert("UTC").dt.as_unit("us"), type=target), by_date
+        raise MappingError(problems)
