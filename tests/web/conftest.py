@@ -33,8 +33,8 @@ class Site:
 
 def _good_fit(
     lead_id: str, stage: str, first_name: str, entered: dict[str, datetime], as_of: datetime
-) -> dict:
-    event = {
+) -> dict[str, object]:
+    event: dict[str, object] = {
         "kind": "lead",
         "id": lead_id,
         "created_at": (as_of - timedelta(days=3)).isoformat(),
@@ -84,6 +84,9 @@ def build(directory: Path, as_of: datetime = AS_OF) -> Site:
         ]
         result = ingest(ws, events, actor="fixture")
         assert not result.errors, result.errors
+        assert result.lead_ids == {SQL_LEAD, MQL_LEAD}
+        partial = rescore_workspace(ws, result.lead_ids)
+        assert partial.leads == 2
         rescore_workspace(ws)
         for role in ("admin", "marketing", "sales", "viewer"):
             create_user(ws, role, PASSWORD, role, name=f"{role.title()} User")
@@ -112,7 +115,7 @@ def make_app(site: Site, **settings: object):
 
     values = {"session_secret": "test-secret", **settings}
     return create_app(
-        Settings(**values),
+        Settings.model_validate(values),
         site.directory,
         start_scheduler=False,
         clock=FixedClock(AS_OF),

@@ -11,7 +11,9 @@ SECRET = "shh-its-a-secret"
 URL = "http://testserver/api/webhooks/hubspot"
 
 
-def _post(client: TestClient, events: list[dict], *, age_ms: int = 0, secret: str = SECRET):
+def _post(
+    client: TestClient, events: list[dict[str, object]], *, age_ms: int = 0, secret: str = SECRET
+):
     from leadpact.web.security import sign_webhook
 
     body = json.dumps(events).encode()
@@ -24,7 +26,7 @@ def _post(client: TestClient, events: list[dict], *, age_ms: int = 0, secret: st
     return client.post("/api/webhooks/hubspot", content=body, headers=headers)
 
 
-def _events(at_ms: int) -> list[dict]:
+def _events(at_ms: int) -> list[dict[str, object]]:
     return [
         {"eventId": 1, "subscriptionType": "contact.creation", "objectId": 77, "occurredAt": at_ms},
         {

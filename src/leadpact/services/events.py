@@ -22,8 +22,8 @@ web app rescores in the background (`rescore_workspace`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Sequence
 from collections.abc import Mapping as MappingABC
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +95,8 @@ class IngestResult:
     by_type: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     needs_rescore: bool = False
+    #: Leads whose facts or activities changed: the ones to rescore.
+    lead_ids: set[str] = field(default_factory=set)
 
     @property
     def rejected(self) -> int:
@@ -260,6 +262,8 @@ def _land_records(
                     result.by_type[name] = result.by_type.get(name, 0) + writer.landed
                 if name in ("lead", "activity") and writer.inserted + writer.updated:
                     result.needs_rescore = True
+                    column = "id" if name == "lead" else "lead_id"
+                    result.lead_ids.update(str(item[column]) for _, item in members)
 
 
 def _shapes(
@@ -493,6 +497,7 @@ def hubspot_events(workspace: Workspace, payload: Any) -> IngestResult:
         result.updated += landed.updated
         result.by_type = landed.by_type
         result.needs_rescore = landed.needs_rescore
+        result.lead_ids = landed.lead_ids
         done = [
             keys[i]
             for i, _ in fresh
@@ -576,9 +581,17 @@ def _remember(workspace: Workspace, table: Any, keys: list[str]) -> None:
 # --- Scores ----------------------------------------------------------------------------------
 
 
-def rescore_workspace(workspace: Workspace) -> ScoringSummary:
-    """Re-score every lead and apply the pact's stage rules, at the workspace clock's now."""
+def rescore_workspace(
+    workspace: Workspace, lead_ids: Collection[str] | None = None
+) -> ScoringSummary:
+    """Re-score leads and apply the pact's stage rules, at the workspace clock's now.
+
+    Args:
+        workspace: the open workspace.
+        lead_ids: only these leads (those events changed); None: every lead (engagement
+            decays with time, so every lead needs a rescore now and then).
+    """
     from leadpact.services.scoring import rescore
 
     with workspace.transaction() as conn:
-        return rescore(conn, workspace.pact, now=workspace.clock.now())
+        return rescore(conn, workspace.pact, now=workspace.clock.now(), lead_ids=lead_ids)

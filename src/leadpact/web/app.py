@@ -78,7 +78,7 @@ def create_app(
     workspace = open_workspace(directory, settings=settings, clock=clock)
     state = AppState(settings=settings, workspace=workspace)
     if background_rescore:
-        state.rescorer = Rescorer(lambda: _rescore(state), rescore_interval)
+        state.rescorer = Rescorer(lambda ids: _rescore(state, ids), rescore_interval)
     scheduler = _scheduler() if start_scheduler and settings.scheduler else None
 
     @asynccontextmanager
@@ -142,8 +142,8 @@ def _scheduler() -> ModuleType | None:
         raise
 
 
-def _rescore(state: AppState) -> None:
-    summary = rescore_workspace(state.workspace)
+def _rescore(state: AppState, lead_ids: set[str] | None) -> None:
+    summary = rescore_workspace(state.workspace, lead_ids)
     state.reports.clear()
     log.info("rescored %d leads (%d moved)", summary.leads, summary.moved)
 

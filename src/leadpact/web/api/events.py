@@ -112,7 +112,7 @@ def _after(request: Request, result: IngestResult) -> None:
     """Ask for a background rescore when leads or activities changed."""
     state = app_state(request)
     if result.needs_rescore and state.rescorer is not None:
-        state.rescorer.request()
+        state.rescorer.request(result.lead_ids)
 
 
 #: Keep the event models in the OpenAPI components (the request body refers to them).
