@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,7 +16,7 @@ AS_OF = "2026-01-06T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("ws")
     args = ["demo", "--dir", str(directory), "--leads", "500", "--start", "2025-01-06", "--json"]
     result = runner.invoke(app, args)
@@ -23,10 +24,11 @@ def workspace(tmp_path_factory) -> Path:
     return directory
 
 
-def run_json(*args: str) -> dict:
+def run_json(*args: str) -> dict[str, Any]:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def test_queue_is_ordered_by_priority_then_time_left(workspace: Path):
