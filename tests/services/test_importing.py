@@ -497,9 +497,9 @@ def many_activities(path: Path, n: int, leads: int) -> Path:
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Read CSV files in blocks of 4 KiB (many batches), commit every 500 rows in bulk."""
-    from leadpact.services import import_readers, import_store
+    from leadpact.services import import_csv, import_store
 
-    monkeypatch.setattr(import_readers, "_CSV_BLOCK", 4096)
+    monkeypatch.setattr(import_csv, "BLOCK_BYTES", 4096)
     monkeypatch.setattr(import_store, "COMMIT_ROWS", 500)
 
 

@@ -75,9 +75,6 @@ class _Quoted:
         return pc.binary_join_element_wise(f"{self.name}: '", short, f"' {self.tail}", "")
 
 
-_quoted = _Quoted
-
-
 @dataclass
 class Chunk:
     """The good rows of a batch as typed canonical columns, and the rows set aside.
@@ -97,6 +94,8 @@ class Chunk:
     lead_hashes: keys.Lanes | None = None
     #: The lanes the converter hashed into `values["key"]` (they give the key's order).
     key_hashes: keys.Lanes | None = None
+    #: Which rows name a known lead, and the index of lead ids that said so.
+    known: tuple[Any, np.ndarray[Any, np.dtype[np.bool_]]] | None = None
 
     def keep(self, mask: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
         """Keep only the rows where `mask` is true (the writer sets rows aside too).
@@ -267,12 +266,12 @@ class Converter:
             whole = column.type == "int"
             numbers, bad = read.parse_numbers(text, whole=whole)
             what = "is not a whole number" if whole else "is not a number"
-            problems.flag(bad, f"{name} {what}", _quoted(name, text, what))
+            problems.flag(bad, f"{name} {what}", _Quoted(name, text, what))
             return numbers
         if column.type == "bool":
             flags, bad = read.parse_bools(text)
             problems.flag(
-                bad, f"{name} is not true or false", _quoted(name, text, "is not true or false")
+                bad, f"{name} is not true or false", _Quoted(name, text, "is not true or false")
             )
             return flags
         if column.type == "timestamp":
@@ -284,7 +283,7 @@ class Converter:
         problems.flag(
             found.bad,
             f"{name} is not a date and time",
-            _quoted(
+            _Quoted(
                 name, text, "is not a date and time (ISO 8601, e.g. 2025-03-01T09:30:00+01:00)"
             ),
         )
@@ -326,7 +325,7 @@ class Converter:
         problems.flag(
             unknown,
             f"unknown {what}",
-            _quoted(
+            _Quoted(
                 name,
                 text,
                 f"is not a known {what}; expected one of {', '.join(expected)} (or map "

@@ -1,22 +1,21 @@
-"""Bulk writes of Arrow columns into the workspace database, the fastest way each dialect has.
+"""Bulk writes of Arrow columns into the workspace database: what every dialect shares.
 
-SQLite: the driver's `executemany` over whole columns (no SQLAlchemy, no row objects), an
-upsert straight into the target table, one `BEGIN IMMEDIATE` transaction per chunk.
-PostgreSQL: the chunk as CSV (written by pyarrow) through `COPY` into a temporary staging
-table, then one `INSERT ... SELECT ... ON CONFLICT` into the target. Both count what they
-inserted and updated exactly. For a big import into an empty table, its secondary indexes are
-dropped and built once at the end (a sort, instead of millions of random index updates);
-every import first re-creates indexes an interrupted one may have left out.
+A `BulkStore` writes one chunk at a time (`import_sqlite`: the driver's `executemany` over
+whole columns; `import_postgres`: `COPY` into a staging table, then one `INSERT ... SELECT`),
+counts what it inserted and updated exactly, looks rows up by key, and runs the transactions:
+one per chunk, or one per million rows or so in bulk mode. For a big import into an empty
+table, its secondary indexes are dropped and built once at the end (a sort, instead of
+millions of random index updates); a file import first re-creates indexes an interrupted one
+left out.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 COMMIT_ROWS = 1_000_000
 #: Ids per `IN (...)` list when looking rows up by key.
 LOOKUP_BATCH = 900
-#: Page cache of the import's SQLite connection (KiB): a big import touches many index pages.
-_SQLITE_CACHE_KIB = 1 << 20
 
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
@@ -64,16 +61,20 @@ def prepare_rows(dialect: str, columns: dict[str, pa.Array]) -> Rows:
     """`columns` as `Rows` for a database of this dialect ("sqlite" or "postgresql")."""
     table = pa.table(columns)
     if dialect == "sqlite":
-        return Rows(table, lists=[_python(table.column(i)) for i in range(table.num_columns)])
+        return Rows(table, lists=[python_values(table.column(i)) for i in range(table.num_columns)])
     buffer = io.BytesIO()
-    _write_csv(table, buffer)
+    write_csv(table, buffer)
     return Rows(table, csv=buffer.getvalue())
 
 
 def open_store(conn: Connection, *, bulk: bool = False) -> BulkStore:
     """The bulk writer for the connection's dialect; `bulk` tunes it for a large file."""
     if conn.dialect.name == "sqlite":
+        from leadpact.services.import_sqlite import SqliteStore
+
         return SqliteStore(conn, bulk=bulk)
+    from leadpact.services.import_postgres import PostgresStore
+
     return PostgresStore(conn, bulk=bulk)
 
 
@@ -225,234 +226,18 @@ class BulkStore:
             self._deferred = []
 
 
-class SqliteStore(BulkStore):
-    """SQLite through the `sqlite3` driver: `executemany` over zipped column lists."""
-
-    def __init__(self, conn: Connection, *, bulk: bool) -> None:
-        from leadpact.store.engine import BEGIN_MODE
-
-        super().__init__(conn, bulk=bulk)
-        raw = self.raw
-        self._pragmas = {
-            name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size",)
-        }
-        raw.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
-        # Each chunk checks its lead ids (loaded in this connection, re-read when another
-        # connection wrote: `stale`) and writes in one IMMEDIATE transaction, with no other
-        # writer in between; the per-row foreign-key lookups would only repeat that check.
-        raw.execute("PRAGMA foreign_keys=OFF")
-        self.conn = conn.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
-        self._version: int | None = None
-        self._check_time_text(conn)
-
-    def _check_time_text(self, conn: Connection) -> None:
-        """Timestamps are bound as the text SQLAlchemy stores; check the format once."""
-        from leadpact.store.tables import leads
-
-        column_type = leads.c.created_at.type
-        bind = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        sample = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
-        fast = utc_text(pa.array([sample], pa.timestamp("us", "UTC")))[0].as_py()
-        expected = bind(sample) if bind else sample
-        if fast != expected:  # pragma: no cover - a SQLAlchemy storage format change
-            raise AssertionError(f"SQLite stores {expected!r}, the import would bind {fast!r}")
-
-    def time_literal(self, at: datetime) -> str:
-        naive = at.astimezone(UTC).replace(tzinfo=None)
-        return f"'{naive.isoformat(sep=' ', timespec='microseconds')}'"
-
-    def distinct(self, left: str, right: str) -> str:
-        return f"{left} IS NOT {right}"  # IS DISTINCT FROM needs SQLite 3.39
-
-    def stale(self) -> bool:
-        version = int(self.raw.execute("PRAGMA data_version").fetchone()[0])
-        changed, self._version = version != self._version, version
-        return changed
-
-    def _bound(self, rows: Rows, keep: Mask | None = None) -> Iterable[tuple[Any, ...]]:
-        assert rows.lists is not None
-        data: Iterable[tuple[Any, ...]] = zip(*rows.lists, strict=True)
-        if keep is not None and not keep.all():
-            data = itertools.compress(data, keep.tolist())
-        return data
-
-    def insert_new(
-        self,
-        table: Table,
-        key: str,
-        rows: Rows,
-        keep: Mask | None = None,
-        *,
-        guard_lead: bool = False,
-    ) -> int:
-        names = rows.names
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT ({key}) DO NOTHING"
-        )
-        before = self.raw.total_changes
-        self.raw.executemany(sql, self._bound(rows, keep))
-        return int(self.raw.total_changes - before)
-
-    def upsert(
-        self,
-        table: Table,
-        key: str,
-        rows: Rows,
-        update: dict[str, str],
-        compare: Sequence[str],
-    ) -> tuple[int, int]:
-        names = rows.names
-        changed = " OR ".join(self.distinct(f"{table.name}.{c}", f"excluded.{c}") for c in compare)
-        sets = ", ".join(f"{c} = {expr}" for c, expr in update.items())
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' * len(names))}) "
-            f"ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {changed}"
-        )
-        last = f"SELECT coalesce(max(rowid), 0) FROM {table.name}"
-        top = self.raw.execute(last).fetchone()[0]
-        before = self.raw.total_changes
-        self.raw.executemany(sql, self._bound(rows))
-        # New rows get rowids above the old maximum (nothing else writes in this transaction).
-        inserted = int(self.raw.execute(last).fetchone()[0] - top)
-        return inserted, int(self.raw.total_changes - before) - inserted
-
-    def all_ids(self, table: Table) -> pa.Array:
-        ids = self.raw.execute(f"SELECT id FROM {table.name}").fetchall()
-        return pa.array([row[0] for row in ids], pa.string())
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            raw = self.raw
-            raw.execute("PRAGMA foreign_keys=ON")
-            for name, value in self._pragmas.items():
-                raw.execute(f"PRAGMA {name}={value}")
-
-
-class PostgresStore(BulkStore):
-    """PostgreSQL: `COPY` of pyarrow-written CSV into a staging table, then one statement."""
-
-    def __init__(self, conn: Connection, *, bulk: bool) -> None:
-        super().__init__(conn, bulk=bulk)
-        self._staging: dict[tuple[str, tuple[str, ...]], str] = {}
-        if bulk:  # a crash loses at most the last chunks' commits (never corrupts)
-            conn.exec_driver_sql("SET synchronous_commit TO off")
-            conn.exec_driver_sql("SET work_mem TO '256MB'")  # sorts a chunk by key in memory
-            conn.commit()
-
-    def time_literal(self, at: datetime) -> str:
-        return f"TIMESTAMPTZ '{at.astimezone(UTC).isoformat()}'"
-
-    def _stage(self, table: Table, rows: Rows, keep: Mask | None = None) -> str:
-        """Copy the rows into a temporary table shaped like `table`; returns its name."""
-        from sqlalchemy import Column, MetaData
-        from sqlalchemy import Table as SqlTable
-
-        if keep is not None and not keep.all():
-            rows = prepare_rows("postgresql", _columns(rows.table.filter(pa.array(keep))))
-        names = tuple(rows.names)
-        name = self._staging.get((table.name, names))
-        if name is None:
-            name = f"leadpact_import_{table.name}_{len(self._staging)}"
-            staging = SqlTable(
-                name,
-                MetaData(),
-                *(Column(c, table.c[c].type) for c in names),
-                prefixes=["TEMPORARY"],
-            )
-            staging.create(self.conn)
-            self._staging[(table.name, names)] = name
-        else:
-            self.conn.exec_driver_sql(f"TRUNCATE {name}")
-        assert rows.csv is not None
-        with (
-            self.raw.cursor() as cursor,
-            cursor.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy,
-        ):
-            copy.write(rows.csv)
-        return name
-
-    def insert_new(
-        self,
-        table: Table,
-        key: str,
-        rows: Rows,
-        keep: Mask | None = None,
-        *,
-        guard_lead: bool = False,
-    ) -> int:
-        from sqlalchemy.exc import IntegrityError
-
-        staging = self._stage(table, rows, keep)
-        names = ", ".join(rows.names)
-
-        def insert(where: str = "") -> int:
-            result = self.conn.exec_driver_sql(
-                f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging}{where} "
-                f"ORDER BY {key} ON CONFLICT ({key}) DO NOTHING"
-            )
-            return int(result.rowcount)
-
-        if not guard_lead:
-            return insert()
-        # The leads were checked just before (in Arrow, against ids read once): only a lead
-        # that another connection removed since fails the foreign key.
-        try:
-            with self.conn.begin_nested():
-                return insert()
-        except IntegrityError:
-            raise LeadsChangedError from None
-
-    def upsert(
-        self,
-        table: Table,
-        key: str,
-        rows: Rows,
-        update: dict[str, str],
-        compare: Sequence[str],
-    ) -> tuple[int, int]:
-        staging = self._stage(table, rows)
-        names = ", ".join(rows.names)
-        changed = " OR ".join(self.distinct(f"{table.name}.{c}", f"excluded.{c}") for c in compare)
-        sets = ", ".join(f"{c} = {expr}" for c, expr in update.items())
-        # xmax is 0 on a row version this statement inserted, not on one it updated.
-        inserted, changes = self.conn.exec_driver_sql(
-            f"WITH written AS (INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
-            f"ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {changed} "
-            "RETURNING (xmax = 0) AS fresh) "
-            "SELECT count(*) FILTER (WHERE fresh), count(*) FROM written"
-        ).one()
-        return int(inserted), int(changes) - int(inserted)
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            with self.conn.begin():
-                for name in self._staging.values():
-                    self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-            self._staging = {}
-            if self.bulk:
-                self.conn.exec_driver_sql("RESET synchronous_commit")
-                self.conn.exec_driver_sql("RESET work_mem")
-                self.conn.commit()
-
-
-def _python(values: pa.Array | pa.ChunkedArray) -> list[Any]:
+def python_values(values: pa.Array | pa.ChunkedArray) -> list[Any]:
     """A column as the Python values the SQLite driver binds (timestamps as stored text)."""
     if pa.types.is_timestamp(values.type):
         values = utc_text(values)
     return values.to_pylist()  # type: ignore[no-any-return]
 
 
-def _columns(table: pa.Table) -> dict[str, pa.Array]:
+def table_columns(table: pa.Table) -> dict[str, pa.Array]:
     return {name: table.column(name).combine_chunks() for name in table.column_names}
 
 
-def _write_csv(table: pa.Table, buffer: io.BytesIO) -> None:
+def write_csv(table: pa.Table, buffer: io.BytesIO) -> None:
     import pyarrow.csv as pcsv
 
     pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False))

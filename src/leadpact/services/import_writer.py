@@ -1,6 +1,7 @@
 """Landing converted chunks: the checks that need the database, then the writes of each kind.
 
-Per chunk, in one transaction (`services.import_store`):
+Per chunk, inside a transaction (`import_store`; one per chunk, or per million rows or so in
+bulk mode):
 
 - rows whose lead is not in the workspace are set aside: lead ids are checked in Arrow,
   against the chunk's ids looked up in the database or, for a big file, against every lead id
@@ -119,6 +120,9 @@ class Writer:
             names = [c for c in _EVENT_COLUMNS[self.kind] if c in chunk.values]
             if chunk.lead_hashes is None:
                 chunk.lead_hashes = keys.text_lanes(chunk.values["lead_id"])
+            ids = self._ids  # checked here when the ids are read; `_known` makes sure
+            if ids is not None:
+                chunk.known = (ids, ids.contains(chunk.lead_hashes))
         chunk.rows = self.store.rows({c: chunk.values[c] for c in names})
         if chunk.history is not None and chunk.history.num_rows:
             history = chunk.history
@@ -174,7 +178,11 @@ class Writer:
         stale = self.store.stale()  # asked every time: the first answer sets its baseline
         if self._ids is None or stale:
             self._ids = _IdIndex(self.store.all_ids(self.tables.leads))
-        known = self._ids.contains(chunk.lead_hashes or keys.text_lanes(lead_ids))
+        ahead, chunk.known = chunk.known, None
+        if ahead is not None and ahead[0] is self._ids:  # checked on the reading thread
+            known = ahead[1]
+        else:
+            known = self._ids.contains(chunk.lead_hashes or keys.text_lanes(lead_ids))
         if not known.all():  # leads added since the ids were read are looked up
             missing = pc.unique(lead_ids.filter(pa.array(~known)))
             found = self.store.lookup(self.tables.leads, "id", missing, []).column("id")

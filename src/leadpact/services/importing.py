@@ -2,11 +2,12 @@
 
 The file is read in batches with the line number of every row (`import_readers`); each batch
 is converted to checked canonical columns (`import_convert`, through a preset or mapping file:
-`presets`) and landed in one transaction (`import_writer`, `import_store`). Bad rows are set
-aside with their line and reason and never stop good ones; odd but readable values are noted.
-Every record has a stable key (the source's id, or a content hash), so importing a file twice
-changes nothing, and an interrupted import keeps the chunks that landed: running it again
-completes it. While one chunk is written, the next is read and converted on another thread.
+`presets`) and landed by `import_writer` (one transaction per chunk, or per million rows or
+so for a big file). Bad rows are set aside with their line and reason and never stop good
+ones; odd but readable values are noted. Every record has a stable key (the source's id, or a
+content hash), so importing a file twice changes nothing, and an interrupted import keeps the
+transactions that landed: running it again completes it. While one chunk is written, the next
+is read and converted on another thread.
 """
 
 from __future__ import annotations
