@@ -305,6 +305,21 @@ def test_hubspot_lifecycle_dates_become_stage_history(ws):
     assert load(ws, "hubspot_contacts.csv", preset="hubspot").stage_changes == 0
 
 
+def test_a_repeated_lead_keeps_the_history_of_its_last_line(ws, tmp_path):
+    text = (DATA / "hubspot_contacts.csv").read_text()
+    first = text.splitlines()[1]
+    path = tmp_path / "contacts.csv"
+    path.write_text(text.replace("2025-01-08 10:30", "2025-01-07 10:30") + first + "\n")
+    report = import_file(ws, path, preset="hubspot", score=False)
+    assert next(n for n in report.notes if n.code == "duplicate_id").lines == [2]
+    history = [r for r in rows(ws, tables.stage_changes, "at") if r["lead_id"] == "101"]
+    assert [h["at"] for h in history][:2] == [
+        at("2025-01-06T09:00:00Z"),
+        at("2025-01-08T10:30:00Z"),
+    ]
+    assert report.stage_changes == 7
+
+
 def test_salesforce_statuses_and_us_dates(ws):
     report = load(ws, "salesforce_leads.csv", preset="salesforce")
     assert report.rejected == 0

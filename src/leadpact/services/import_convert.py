@@ -80,7 +80,7 @@ class Chunk:
     """The good rows of a batch as typed canonical columns, and the rows set aside.
 
     `history` holds the stage changes read from `became_<stage>_at` (and `stage_at`) columns
-    of a leads file: key, lead_id, from_stage, to_stage, at, seconds_in_from.
+    of a leads file: key, lead_id, from_stage, to_stage, at, seconds_in_from, and the line.
     """
 
     values: dict[str, pa.Array]
@@ -247,7 +247,7 @@ class Converter:
         chunk = Chunk(values, lines, rejects, batch)
         self._derive(chunk)
         if self.dated and self.kind is Kind.LEADS:
-            chunk.history = self._history(values)
+            chunk.history = self._history(values, lines)
         return chunk
 
     def _typed(self, name: str, text: pa.Array, problems: Problems) -> pa.Array:
@@ -373,8 +373,9 @@ class Converter:
             index = pc.index_in(values["stage"], pa.array(self.stage_ids))
             values["won"] = pc.take(pa.array(won, pa.bool_()), index)
 
-    def _history(self, values: dict[str, pa.Array]) -> pa.Table | None:
-        """Stage-change rows from the lifecycle dates of each lead (`became_<stage>_at`)."""
+    def _history(self, values: dict[str, pa.Array], lines: Lines) -> pa.Table | None:
+        """Stage-change rows from the lifecycle dates of each lead (`became_<stage>_at`), with
+        the line of the lead they come from."""
         dated = [(values[name], pa.scalar(stage)) for name, stage in self.entered.items()]
         if "stage_at" in self.plan:
             dated.append((values["stage_at"], values["stage"]))
@@ -419,6 +420,7 @@ class Converter:
                 "to_stage": to_stage,
                 "at": pa.array(micros, pa.int64()).cast(_UTC_US),
                 "seconds_in_from": seconds,
+                "line": pa.array(lines[row], pa.int64()),
             }
         )
 

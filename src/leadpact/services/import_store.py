@@ -170,8 +170,9 @@ class BulkStore:
     def stale(self) -> bool:
         """Whether ids read before may be out of date (another connection wrote since).
 
-        On PostgreSQL only the first call says so: rows of a lead that disappears meanwhile
-        are skipped by `insert_new(guard_lead=True)`.
+        Here only the first call says so (PostgreSQL): a lead removed meanwhile makes
+        `insert_new(guard_lead=True)` raise `LeadsChangedError`, and the chunk is checked
+        again.
         """
         first, self._read = not self._read, True
         return first
@@ -234,10 +235,12 @@ def python_values(values: pa.Array | pa.ChunkedArray) -> list[Any]:
 
 
 def table_columns(table: pa.Table) -> dict[str, pa.Array]:
+    """The columns of `table` by name, each as one array."""
     return {name: table.column(name).combine_chunks() for name in table.column_names}
 
 
 def write_csv(table: pa.Table, buffer: io.BytesIO) -> None:
+    """`table` as CSV without a header (PostgreSQL's `COPY ... WITH (FORMAT csv)` reads it)."""
     import pyarrow.csv as pcsv
 
     pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False))
@@ -246,8 +249,10 @@ def write_csv(table: pa.Table, buffer: io.BytesIO) -> None:
 def _arrow_type(column: Any) -> pa.DataType:
     from sqlalchemy import Boolean, Float, Integer
 
+    from leadpact.store.tables import UtcDateTime
+
     kind = column.type
-    if getattr(kind, "impl", None) is not None and "DateTime" in type(kind.impl).__name__:
+    if isinstance(kind, UtcDateTime):
         return pa.timestamp("us", "UTC")
     if isinstance(kind, Boolean):
         return pa.bool_()

@@ -127,7 +127,7 @@ class Writer:
         if chunk.history is not None and chunk.history.num_rows:
             history = chunk.history
             chunk.history_rows = self.store.rows(
-                {name: history.column(name).combine_chunks() for name in history.column_names}
+                {n: history.column(n).combine_chunks() for n in history.column_names if n != "line"}
             )
         return chunk
 
@@ -226,6 +226,9 @@ class Writer:
             np.sort(chunk.lines[~keep]),
         )
         chunk.keep(keep)
+        if chunk.history is not None:  # the history of the lines that lost goes too
+            history = chunk.history
+            chunk.history = history.filter(pc.is_in(history.column("line"), pa.array(chunk.lines)))
 
     # --- Writes ---------------------------------------------------------------------------
 
