@@ -128,7 +128,6 @@ def test_a_usage_error_is_exit_2(ws):
 
 
 def test_leads_are_rescored_unless_told_not_to(ws):
-    pytest.importorskip("leadpact.services.scoring")
     skipped = run(ws, DATA / "leads.csv", "--no-score")
     assert "re-scored" not in skipped.output
     db = ws / "leadpact.db"

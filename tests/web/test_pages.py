@@ -160,9 +160,6 @@ def test_the_goals_form_recalculates_and_explains_bad_input(client: TestClient):
 
 
 def test_the_overview_embeds_chart_specs_and_bundled_vega(client: TestClient):
-    pytest.importorskip(
-        "leadpact.reports.charts", reason="the chart specs come from reports.charts"
-    )
     login(client, "viewer")
     html = client.get("/").text
     assert '<script src="/vendor/vega.js"></script>' in html
