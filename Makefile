@@ -27,6 +27,8 @@ fix: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_calendar.py
+	$(BIN)/python benchmarks/bench_pipeline.py --leads 20000
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov demo-workspace
