@@ -357,6 +357,7 @@ def test_added_and_removed_named_parts(example_text):
     )
     new = edited(example_text, persona, "")
     new = edited(new, "head-of-sales: 50, marketer: 40}", "head-of-sales: 50}")
+    new = edited(new, "head-of-sales: 0.25, marketer: 0.3}", "head-of-sales: 0.25}")
     new = edited(new, "  - {kpi: win_rate, target: 0.25}\n", "")
     new = edited(
         new,
@@ -366,6 +367,7 @@ def test_added_and_removed_named_parts(example_text):
     assert diff_texts(example_text, new) == [
         "Persona 'Mads the marketer' removed",
         "Goals: values.personas.marketer removed (was 40)",
+        "Goals: values.mix.personas.marketer removed (was 0.3)",
         "KPI win_rate removed",
         "KPI no_show_rate added",
     ]

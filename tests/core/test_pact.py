@@ -139,7 +139,7 @@ def test_stage_lookup(pact: Pact):
         ),
         (
             "    personas: {director: 100,",
-            "    personas: {boss: 100,",
+            "    personas: {boss: 1, director: 100,",
             "goals.values.personas.boss",
             "persona 'boss'",
         ),
