@@ -35,7 +35,11 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, insert, select
 
 from leadpact.errors import ConflictError, LeadPactError, NotFoundError
-from leadpact.services import importing, presets
+from leadpact.services import presets
+from leadpact.services.import_convert import Chunk, Converter
+from leadpact.services.import_readers import Batch
+from leadpact.services.import_report import Notes
+from leadpact.services.import_writer import Writer
 from leadpact.services.lead_actions import record_move
 from leadpact.services.presets import Kind, Mapping, Source
 
@@ -237,16 +241,14 @@ def _land_records(
     it names (an upsert sets every column of its group).
     """
     pact = workspace.pact
-    notes = importing._Notes()
+    notes = Notes()
     with workspace.engine.connect() as conn:
         for name in ("lead", "deal", "activity", "touch"):
             kind = KINDS[name]
             for header, members in _shapes(name, groups[name]):
                 mapping = _source_for(kind, source)
-                converter = importing._Converter(
-                    kind, mapping, header, pact, Path(f"{source} events"), notes
-                )
-                writer = importing._Writer(conn, kind, converter, now, notes)
+                converter = Converter(kind, mapping, header, pact, Path(f"{source} events"), notes)
+                writer = Writer(conn, kind, converter, now, notes)
                 try:
                     batch = _batch(header, members)
                     chunk = converter.convert(batch)
@@ -290,19 +292,17 @@ def _source_for(kind: Kind, source: str) -> Source:
     return Source(Mapping())
 
 
-def _batch(header: list[str], members: list[tuple[int, dict[str, Any]]]) -> importing._Batch:
+def _batch(header: list[str], members: list[tuple[int, dict[str, Any]]]) -> Batch:
     """The events as text columns, each row numbered by its index in the request."""
     columns = {
         name: pa.array([_text(event.get(name)) for _, event in members], pa.string())
         for name in header
     }
     lines = np.array([index for index, _ in members], dtype=np.int64)
-    return importing._Batch(columns, lines)
+    return Batch(columns, lines)
 
 
-def _own_keys(
-    chunk: importing._Chunk, name: str, members: list[tuple[int, dict[str, Any]]]
-) -> None:
+def _own_keys(chunk: Chunk, name: str, members: list[tuple[int, dict[str, Any]]]) -> None:
     """Use the event's own `key` (hashed with its type) instead of the content key."""
     if name not in ("activity", "touch") or "key" not in chunk.values:
         return

@@ -47,13 +47,6 @@ __all__ = ["ImportReport", "Kind", "Note", "Progress", "Reject", "import_file"]
 #: Files at least this big are imported in bulk mode (`import_writer.Writer`).
 BULK_BYTES = 32 << 20
 
-# The live ingest (`services.events`) lands events through the same converter and writer.
-_Batch = Batch
-_Chunk = Chunk
-_Converter = Converter
-_Notes = Notes
-_Writer = Writer
-
 
 def import_file(
     workspace: Workspace,
