@@ -31,7 +31,7 @@ from typing import Any
 
 from leadpact.core.alert_people import Directory, Recipient
 from leadpact.core.alert_watch import Watch, watch, watch_many
-from leadpact.core.calendar import _wall_ns as wall_ns  # one DST rule for every local wall time
+from leadpact.core.calendar import wall_ns  # one DST rule for every local wall time
 from leadpact.core.durations import format_duration
 from leadpact.core.governance_dates import next_review
 from leadpact.core.pact import Pact, Person

@@ -94,7 +94,7 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
-def _wall_ns(wall: datetime, zone: ZoneInfo) -> int:
+def wall_ns(wall: datetime, zone: ZoneInfo) -> int:
     """The first instant at which the local clock shows `wall` or later (ARCHITECTURE.md)."""
     later = wall.replace(tzinfo=zone)  # fold=0: the first of two occurrences
     if later.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
@@ -510,8 +510,8 @@ class BusinessCalendar:
             if year not in self._years:
                 self._years[year] = self._year_intervals(year)
             raw.extend(self._years[year])
-        lo = _wall_ns(_midnight(date(first, 1, 2)), self.timezone)
-        hi = _wall_ns(_midnight(date(last, 12, 31)), self.timezone)
+        lo = wall_ns(_midnight(date(first, 1, 2)), self.timezone)
+        hi = wall_ns(_midnight(date(last, 12, 31)), self.timezone)
         self._table = _Table.build(first, last, _merge(raw), lo, hi)
         return self._table
 
@@ -530,8 +530,8 @@ class BusinessCalendar:
         while day.year == year:
             midnight = _midnight(day)
             for start, end in self._ranges_on(day, public):
-                opens = _wall_ns(midnight + timedelta(minutes=start), self.timezone)
-                closes = _wall_ns(midnight + timedelta(minutes=end), self.timezone)
+                opens = wall_ns(midnight + timedelta(minutes=start), self.timezone)
+                closes = wall_ns(midnight + timedelta(minutes=end), self.timezone)
                 if closes > opens:  # a shift inside a DST gap is empty
                     out.append((opens, closes))
             day += timedelta(days=1)

@@ -43,7 +43,7 @@ from leadpact.services.alert_delivery import (
     list_alerts,
 )
 from leadpact.services.channels import Channel, channels_from_settings
-from leadpact.services.sla import _evaluate
+from leadpact.services.sla import evaluate_clocks
 from leadpact.store.tables import alerts, leads, stage_changes, touches
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ def _watches(
     conn: Connection, pact: Pact, now: datetime, filters: list[ColumnElement[bool]]
 ) -> tuple[dict[str, list[Watch]], Counter[str]]:
     """The watched clocks of the open leads matching `filters`, and open leads per owner."""
-    columns, clocks = _evaluate(conn, pact, now, [*_open_filter(pact), *filters])
+    columns, clocks = evaluate_clocks(conn, pact, now, [*_open_filter(pact), *filters])
     owners = Counter(o for o in columns["owner"].tolist() if o is not None)
     found: dict[str, list[Watch]] = {}
     for watched in watch_many(clocks, pact, columns["team"]):

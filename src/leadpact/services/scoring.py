@@ -196,17 +196,17 @@ def _read_leads(
     """Lead ids, their facts as object columns (the scalar path's values) and `stage_at`."""
     names = list(FACT_FIELDS)
     query = select(
-        leads.c.id, *(leads.c[n] for n in names), _instant(conn, leads.c.stage_at)
+        leads.c.id, *(leads.c[n] for n in names), instant_expression(conn, leads.c.stage_at)
     ).where(leads.c.erased_at.is_(None))
     if only is not None:
         query = query.where(leads.c.id.in_(only))
     parts: list[list[Any]] = [[] for _ in range(len(names) + 2)]
-    for chunk in _chunks(conn, query):
+    for chunk in fetch_chunks(conn, query):
         for part, values in zip(parts, zip(*chunk, strict=True), strict=True):
             part.extend(values)
     ids = _object_column(parts[0])
     columns = {name: _object_column(values) for name, values in zip(names, parts[1:], strict=False)}
-    return ids, columns, _datetimes(conn, tuple(parts[-1]))
+    return ids, columns, utc_datetimes(conn, tuple(parts[-1]))
 
 
 def _read_activities(
@@ -226,7 +226,7 @@ def _read_activities(
     code = case(
         {kind: i for i, kind in enumerate(ACTIVITY_TYPES)}, value=activities.c.type, else_=-1
     )
-    query = select(activities.c.lead_id, code, _instant(conn, activities.c.at))
+    query = select(activities.c.lead_id, code, instant_expression(conn, activities.c.at))
     query = query.where(activities.c.at <= now)
     if only is not None:
         query = query.where(activities.c.lead_id.in_(only))
@@ -236,12 +236,12 @@ def _read_activities(
     leads_at: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
     codes: list[npt.NDArray[np.int16]] = [np.zeros(0, dtype=np.int16)]
     instants: list[npt.NDArray[np.datetime64]] = [np.zeros(0, dtype="datetime64[us]")]
-    for chunk in _chunks(conn, query):
+    for chunk in fetch_chunks(conn, query):
         lead_ids, kinds, ats = zip(*chunk, strict=True)
         found = map(position.get, lead_ids, repeat(-1))
         leads_at.append(np.fromiter(found, dtype=np.int64, count=len(chunk)))
         codes.append(np.array(kinds, dtype=np.int16))
-        instants.append(_datetimes(conn, ats))
+        instants.append(utc_datetimes(conn, ats))
     lead = np.concatenate(leads_at)
     known = lead >= 0
     return {
@@ -281,7 +281,7 @@ def _touch_facts(
     n = len(position)
     attempts = np.zeros(n, dtype=np.int64)
     connected = np.zeros(n, dtype=bool)
-    for chunk in _chunks(conn, query):
+    for chunk in fetch_chunks(conn, query):
         for lead_id, count, any_connection in chunk:
             i = position.get(lead_id)
             if i is not None:
@@ -290,20 +290,20 @@ def _touch_facts(
     return {"attempts": attempts, "connected": connected}
 
 
-def _chunks(conn: Connection, query: Any) -> Iterator[list[Any]]:
+def fetch_chunks(conn: Connection, query: Any) -> Iterator[list[Any]]:
     result = conn.execute(query, execution_options={"yield_per": CHUNK})
     for part in result.partitions():
         yield list(part)
 
 
-def _instant(conn: Connection, column: Any) -> ColumnElement[Any]:
-    """An instant column in the form `_datetimes` converts fastest, per backend."""
+def instant_expression(conn: Connection, column: Any) -> ColumnElement[Any]:
+    """An instant column in the form `utc_datetimes` converts fastest, per backend."""
     if conn.dialect.name == "postgresql":
         return cast(extract("epoch", column) * 1_000_000, BigInteger)
     return type_coerce(column, String)  # SQLite stores UTC as ISO text: numpy parses it
 
 
-def _datetimes(conn: Connection, values: tuple[Any, ...]) -> npt.NDArray[np.datetime64]:
+def utc_datetimes(conn: Connection, values: tuple[Any, ...]) -> npt.NDArray[np.datetime64]:
     if conn.dialect.name == "postgresql":
         return np.array(values, dtype=np.int64).astype("datetime64[us]")
     return np.array(values, dtype="datetime64[us]")

@@ -31,7 +31,7 @@ from leadpact.core.sla import (
     timed_commitments,
 )
 from leadpact.errors import NotFoundError
-from leadpact.services.scoring import _chunks, _datetimes, _instant
+from leadpact.services.scoring import fetch_chunks, instant_expression, utc_datetimes
 from leadpact.store.events import list_activities, list_stage_changes, list_touches
 from leadpact.store.leads import get_lead
 from leadpact.store.tables import activities, leads, stage_changes, touches
@@ -165,7 +165,7 @@ def queue(
         if value is not None:
             filters.append(leads.c[column] == value)
     with workspace.engine.connect() as conn:
-        columns, clocks = _evaluate(conn, workspace.pact, now, filters)
+        columns, clocks = evaluate_clocks(conn, workspace.pact, now, filters)
     urgent: dict[int, tuple[timedelta, SlaResult]] = {}
     for result, position in zip(clocks.results(), clocks.lead.tolist(), strict=True):
         left = result.time_left
@@ -204,17 +204,17 @@ def _condition_fields(pact: Pact) -> set[str]:
 
 def _clocks(workspace: Workspace, as_of: datetime) -> SlaColumns:
     with workspace.engine.connect() as conn:
-        return _evaluate(conn, workspace.pact, as_of, [])[1]
+        return evaluate_clocks(conn, workspace.pact, as_of, [])[1]
 
 
-def _evaluate(
+def evaluate_clocks(
     conn: Connection, pact: Pact, as_of: datetime, filters: list[ColumnElement[bool]]
 ) -> tuple[dict[str, ObjectArray], SlaColumns]:
     """Load the leads matching `filters` and their events up to `as_of`; evaluate the clocks."""
     fields = _condition_fields(pact)
     stored = list(dict.fromkeys([*_ALWAYS, *(f for f in (*FACT_FIELDS, *_SCORES) if f in fields)]))
     query = select(leads.c.id, *(leads.c[n] for n in stored)).where(*filters).order_by(leads.c.id)
-    rows = [row for chunk in _chunks(conn, query) for row in chunk]
+    rows = [row for chunk in fetch_chunks(conn, query) for row in chunk]
     columns = {"id": _objects([r[0] for r in rows])}
     columns |= {name: _objects([r[i + 1] for r in rows]) for i, name in enumerate(stored)}
     position = {lead_id: i for i, lead_id in enumerate(columns["id"].tolist())}
@@ -249,18 +249,18 @@ def _events(
 ) -> dict[str, npt.NDArray[Any]]:
     """(lead position, `what`, at) of a lead's events up to `as_of`, in recording order."""
     query = (
-        select(table.c.lead_id, table.c[what], _instant(conn, table.c.at))
+        select(table.c.lead_id, table.c[what], instant_expression(conn, table.c.at))
         .where(table.c.at <= as_of, table.c.lead_id.in_(chosen))
         .order_by(table.c.id)
     )
     lead: list[int] = []
     kinds: list[Any] = []
     instants: list[npt.NDArray[np.datetime64]] = []
-    for chunk in _chunks(conn, query):
+    for chunk in fetch_chunks(conn, query):
         ids, values, ats = zip(*chunk, strict=True)
         lead += [position[i] for i in ids]
         kinds += values
-        instants.append(_datetimes(conn, ats))
+        instants.append(utc_datetimes(conn, ats))
     return {
         "lead": np.array(lead, dtype=np.int64),
         what: _objects(kinds),
@@ -286,7 +286,7 @@ def _activity_counts(
         )
         .group_by(activities.c.lead_id, activities.c.type)
     )
-    for chunk in _chunks(conn, query):
+    for chunk in fetch_chunks(conn, query):
         for lead_id, kind, count in chunk:
             counts[kind][position[lead_id]] = count
     return {f"activities.{kind}": values for kind, values in counts.items()}
