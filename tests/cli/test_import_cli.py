@@ -48,6 +48,22 @@ def test_a_clean_import_prints_a_summary_and_exits_0(ws):
     assert not (ws / "rejects").exists()
 
 
+def test_rows_of_an_erased_person_are_suppressed_and_the_import_exits_0(ws):
+    assert run(ws, DATA / "leads.csv", "--no-score").exit_code == 0
+    erased = runner.invoke(app, ["leads", "erase", "L2", "--workspace", str(ws)])
+    assert erased.exit_code == 0, erased.output
+    result = run(ws, DATA / "leads.csv", "--no-score")
+    assert result.exit_code == 0, result.output
+    out = flat(result.output)
+    assert "3 rows read, 2 landed (0 new, 0 updated, 2 unchanged), 0 rejected, " in out
+    assert "1 suppressed (erased earlier)" in out
+    assert "Suppressed (erased earlier, not stored): 1 row (line 3)" in out
+    assert "bo@beta.example" not in out
+    assert not (ws / "rejects").exists()
+    as_json = json.loads(run(ws, DATA / "leads.csv", "--no-score", "--json").output)
+    assert (as_json["suppressed"], as_json["suppressed_lines"], as_json["rejected"]) == (1, [3], 0)
+
+
 def test_rejected_rows_exit_1_and_land_in_the_rejects_file(ws):
     result = run(ws, DATA / "leads_bad.csv", "--no-score")
     assert result.exit_code == 1

@@ -583,11 +583,14 @@ def test_leads_added_or_erased_during_an_import_are_seen(ws, tmp_path, monkeypat
     monkeypatch.setattr(import_writer.Writer, "write", write)
     report = import_file(ws, path, score=False)
     first = seen[0]
-    # Set aside: rows of L100/L101 before they existed, rows of L5 after it was erased.
+    # Set aside: rows of L100/L101 before they existed (rejected), rows of L5 after it was
+    # erased (suppressed: the erasure put L5 on the suppression list).
     early = [i for i in range(first) if i % 102 >= 100]
     late = [i for i in range(first, 2000) if i % 102 == 5]
-    assert report.rejected == len(early) + len(late)
-    assert report.inserted == 2000 - report.rejected
+    assert report.rejected == len(early)
+    assert report.suppressed == len(late) > 0
+    assert report.suppressed_lines == [i + 2 for i in late[:10]]
+    assert report.inserted == 2000 - report.rejected - report.suppressed
     with ws.engine.connect() as conn:
         leads = set(conn.execute(select(tables.activities.c.lead_id).distinct()).scalars())
     assert "L5" not in leads

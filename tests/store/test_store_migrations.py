@@ -174,3 +174,45 @@ def test_a_database_locked_by_another_writer_is_a_user_error(tmp_path: Path) -> 
     finally:
         holder.dispose()
         waiter.dispose()
+
+
+def test_0003_adds_the_suppression_list_to_a_workspace_with_data_and_down_removes_it(
+    engine: Engine,
+) -> None:
+    upgrade(engine, "0002")
+    assert {"salts", "suppressions"}.isdisjoint(table_names(engine))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO leads (id, stage, stage_at, created_at) "
+                "VALUES ('a', 'lead', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            )
+        )
+    upgrade(engine)
+    assert current_revision(engine) == HEAD == "0003"
+    assert table_names(engine) == TABLES
+    assert schema_differences(engine) == []
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO suppressions (hash, kind, added_at) "
+                "VALUES (:hash, 'id', '2025-01-02 00:00:00')"
+            ),
+            {"hash": "ab" * 32},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO salts (name, value, created_at) "
+                "VALUES ('suppression', :value, '2025-01-02 00:00:00')"
+            ),
+            {"value": "cd" * 32},
+        )
+    downgrade(engine, "0002")
+    assert current_revision(engine) == "0002"
+    assert table_names(engine) == TABLES - {"salts", "suppressions"}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM leads")).scalar_one() == "a"
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM suppressions")).scalar() == 0
+        assert conn.execute(text("SELECT id FROM leads")).scalar_one() == "a"

@@ -228,6 +228,31 @@ def test_an_opt_out_erases_and_is_idempotent(client: TestClient, site: Site):
     assert gone.status_code == 404
 
 
+def test_an_erased_person_sent_again_is_suppressed_not_an_error(client: TestClient, site: Site):
+    erased = client.post(
+        "/api/events", json={"kind": "opt_out", "lead_id": MQL_LEAD}, headers=bearer(site, "admin")
+    )
+    assert erased.status_code == 200, erased.text
+    again = [
+        {"kind": "lead", "id": MQL_LEAD, "created_at": "2025-03-04T09:00:00Z"},
+        {
+            "kind": "activity",
+            "lead_id": MQL_LEAD,
+            "type": "demo_request",
+            "at": "2025-03-05T09:00Z",
+        },
+        BATCH[0],
+    ]
+    response = client.post("/api/events", json=again, headers=bearer(site, "sales"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["ok"], body["landed"], body["rejected"], body["suppressed"]) == (True, 1, 0, 2)
+    assert [item["index"] for item in body["suppressed_items"]] == [0, 1]
+    assert "erased earlier" in body["suppressed_items"][0]["reason"]
+    gone = client.get(f"/api/leads/{MQL_LEAD}", headers=bearer(site, "viewer"))
+    assert gone.status_code == 404
+
+
 # --- Actions -------------------------------------------------------------------------------------
 
 

@@ -117,7 +117,8 @@ def _summary(console: Console, report: ImportReport) -> None:
         f"{outcome}Imported {report.kind.value}[/] from {report.file}: "
         f"{report.rows_read:,} rows read, {report.landed:,} landed "
         f"({report.inserted:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged), "
-        f"{report.rejected:,} rejected",
+        f"{report.rejected:,} rejected"
+        + (f", {report.suppressed:,} suppressed (erased earlier)" if report.suppressed else ""),
         highlight=False,
     )
     if report.stage_changes:
@@ -132,6 +133,15 @@ def _summary(console: Console, report: ImportReport) -> None:
             first.add_row(str(reject.line), reject.reason)
         console.print(first)
         console.print(f"All rejected rows: {report.rejects_file}", highlight=False)
+    if report.suppressed:
+        lines = ", ".join(str(n) for n in report.suppressed_lines)
+        more = ", ..." if report.suppressed > len(report.suppressed_lines) else ""
+        console.print(
+            f"Suppressed (erased earlier, not stored): {report.suppressed:,} "
+            f"row{'s' if report.suppressed != 1 else ''} "
+            f"(line{'s' if report.suppressed != 1 else ''} {lines}{more})",
+            highlight=False,
+        )
     if report.notes:
         console.print("[yellow]Data problems (these rows landed):[/]")
         for note in report.notes:

@@ -6,7 +6,9 @@ An event is one canonical record as JSON, with a ``kind``: ``lead``, ``activity`
 the four import kinds go through the import's own converter and writer
 (`services.importing`): the same checks, messages, keys and upserts as a file, so an event sent
 twice, or sent and also imported from a CRM export, is stored once. Each bad event is set aside
-with its index and reason while the good ones land.
+with its index and reason while the good ones land. Events about a person erased earlier (their
+lead id or email is on the suppression list, `store.suppression`) are set aside too, but apart
+from the errors: they are answered as `suppressed`, with the reason, and not stored.
 
 Idempotency: leads and deals by their id (the last version wins), activities and touches by
 their content key (or the event's own ``key``), stage changes by lead, stage and instant,
@@ -39,6 +41,7 @@ from leadpact.services import presets
 from leadpact.services.import_convert import Chunk, Converter
 from leadpact.services.import_readers import Batch
 from leadpact.services.import_report import Notes
+from leadpact.services.import_suppression import ERASED_LEAD, ERASED_PERSON
 from leadpact.services.import_writer import Writer
 from leadpact.services.lead_actions import record_move
 from leadpact.services.presets import Kind, Mapping, Source
@@ -96,6 +99,8 @@ class IngestResult:
     inserted: int = 0
     updated: int = 0
     errors: list[ItemError] = field(default_factory=list)
+    #: Events about people erased earlier: set aside, not stored, and not errors.
+    suppressed: list[ItemError] = field(default_factory=list)
     by_type: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     needs_rescore: bool = False
@@ -113,8 +118,9 @@ class IngestResult:
         return self.landed - self.inserted - self.updated
 
     def as_dict(self) -> dict[str, Any]:
-        """The result as JSON-ready data (errors sorted by index)."""
+        """The result as JSON-ready data (errors and suppressed events sorted by index)."""
         errors = sorted(self.errors, key=lambda e: e.index)
+        suppressed = sorted(self.suppressed, key=lambda e: e.index)
         return {
             "received": self.received,
             "landed": self.landed,
@@ -125,6 +131,8 @@ class IngestResult:
             "duplicates": self.duplicates,
             "by_type": dict(sorted(self.by_type.items())),
             "rejects": [{"index": e.index, "reason": e.reason} for e in errors],
+            "suppressed": len(suppressed),
+            "suppressed_items": [{"index": e.index, "reason": e.reason} for e in suppressed],
         }
 
 
@@ -145,7 +153,8 @@ def ingest(
             then understood).
 
     Returns:
-        Counts, and one error per event set aside (its index and the reason).
+        Counts, one error per event set aside (its index and the reason), and the events about
+        people erased earlier (suppressed: not stored, not errors).
 
     Raises:
         LeadPactError: the payload is not an object or a list, or holds more than `MAX_BATCH`
@@ -257,6 +266,8 @@ def _land_records(
                 finally:
                     writer.close()
                 result.errors.extend(ItemError(r.line, r.reason) for r in rejects)
+                why = f"suppressed: {ERASED_PERSON if name == 'lead' else ERASED_LEAD}; not stored"
+                result.suppressed.extend(ItemError(line, why) for line in chunk.suppressed)
                 result.landed += writer.landed
                 result.inserted += writer.inserted
                 result.updated += writer.updated
@@ -490,6 +501,7 @@ def hubspot_events(workspace: Workspace, payload: Any) -> IngestResult:
         )
         positions = [index for index, _ in canonical]
         result.errors.extend(ItemError(positions[e.index], e.reason) for e in landed.errors)
+        result.suppressed.extend(ItemError(positions[e.index], e.reason) for e in landed.suppressed)
         merged_extra = sum(count - 1 for _, count, _ in contacts.values())
         bad = {positions[e.index] for e in landed.errors}
         result.landed += landed.landed + merged_extra

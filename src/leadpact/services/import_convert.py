@@ -11,7 +11,7 @@ done on whole Arrow columns; only rejected rows become Python objects.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,8 @@ from leadpact.services.presets import Source
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+
+    from leadpact.store.suppression import SuppressionList
 
 _UTC_US = pa.timestamp("us", "UTC")
 
@@ -96,6 +98,10 @@ class Chunk:
     key_hashes: keys.Lanes | None = None
     #: Which rows name a known lead, and the index of lead ids that said so.
     known: tuple[Any, np.ndarray[Any, np.dtype[np.bool_]]] | None = None
+    #: Lines set aside because the person was erased earlier (`services.import_suppression`).
+    suppressed: list[int] = field(default_factory=list)
+    #: The suppression list the rows were last screened against.
+    screened: SuppressionList | None = None
 
     def keep(self, mask: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
         """Keep only the rows where `mask` is true (the writer sets rows aside too).

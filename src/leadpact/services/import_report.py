@@ -1,7 +1,9 @@
 """What one import did: counts, the rows set aside (and the rejects file), the data problems.
 
 Rejected rows keep their line in the file and the reason; the summary shows the first ten,
-the rejects file (CSV: line, reason, raw) holds all of them. Notes are problems that did not
+the rejects file (CSV: line, reason, raw) holds all of them. Rows of people erased earlier
+(suppressed) are counted apart, by line only: they are not errors, and their text is not
+written anywhere. Notes are problems that did not
 stop rows from landing (dates without a time, duplicate ids...), each with its count and first
 lines.
 """
@@ -91,6 +93,14 @@ class ImportReport:
     rejects_file: Path | None = None
     scored: bool = False
     import_id: int | None = None
+    #: Rows of people erased earlier, set aside (not rejects), and the first of their lines.
+    suppressed: int = 0
+    suppressed_lines: list[int] = field(default_factory=list)
+
+    def add_suppressed(self, lines: Sequence[int]) -> None:
+        """Count rows set aside because the person was erased earlier."""
+        self.suppressed += len(lines)
+        self.suppressed_lines = sorted([*self.suppressed_lines, *lines])[:EXAMPLES]
 
     @property
     def unchanged(self) -> int:
@@ -112,6 +122,8 @@ class ImportReport:
             "reject_reasons": self.reasons,
             "rejects": [{"line": r.line, "reason": r.reason} for r in self.examples],
             "rejects_file": None if self.rejects_file is None else str(self.rejects_file),
+            "suppressed": self.suppressed,
+            "suppressed_lines": self.suppressed_lines,
             "notes": [
                 {"code": n.code, "message": n.message, "count": n.count, "lines": n.lines}
                 for n in self.notes

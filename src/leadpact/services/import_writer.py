@@ -3,6 +3,8 @@
 Per chunk, inside a transaction (`import_store`; one per chunk, or per million rows or so in
 bulk mode):
 
+- rows of people erased earlier are set aside, not rejected (`import_suppression`): leads by
+  their id or email, events and deals whose unknown lead is an erased one;
 - rows whose lead is not in the workspace are set aside: lead ids are checked in Arrow,
   against the chunk's ids looked up in the database or, for a big file, against every lead id
   read once (read again on SQLite when another connection has written since; ids not found
@@ -32,6 +34,7 @@ from leadpact.services.import_columns import Kind
 from leadpact.services.import_convert import Chunk, Converter, stage_change_keys
 from leadpact.services.import_report import Notes, Reject
 from leadpact.services.import_store import LeadsChangedError, open_store
+from leadpact.services.import_suppression import Screen
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
@@ -81,6 +84,7 @@ class Writer:
         self.kind, self.converter, self.now, self.notes = kind, converter, now, notes
         self.tables = tables
         self.target: Table = getattr(tables, kind.value)
+        self.screen = Screen(conn)  # before the store: a plain read, not a write transaction
         self.store = open_store(conn, bulk=bulk)
         self.landed = self.inserted = self.updated = self.stage_changes = 0
         self._ids: _IdIndex | None = None
@@ -96,12 +100,16 @@ class Writer:
     def prepare(self, chunk: Chunk) -> Chunk:
         """The part of landing `chunk` that needs no database; safe on another thread.
 
-        Drops repeated ids (leads, deals), sorts events by key and leads by id (the unique
-        index then fills page by page: about twice as fast on SQLite) and makes the driver's
-        rows. `write` calls it when nobody did.
+        Sets aside leads of people erased earlier, drops repeated ids (leads, deals), sorts
+        events by key and leads by id (the unique index then fills page by page: about twice
+        as fast on SQLite) and makes the driver's rows. `write` calls it when nobody did.
         """
         if chunk.rows is not None or not len(chunk.lines):
             return chunk
+        if self.kind is Kind.LEADS:
+            self.screen.leads(chunk)
+            if not len(chunk.lines):
+                return chunk
         if self.kind in (Kind.LEADS, Kind.DEALS):
             self._drop_repeats(chunk)
         if self.kind is Kind.DEALS:  # few rows, written after the checks against their leads
@@ -137,6 +145,12 @@ class Writer:
             return []
         rejects: list[Reject] = []
         with self.store.transaction(len(chunk.lines)):
+            self.screen.refresh(self.store.conn)
+            if self.kind is Kind.LEADS and self.screen.leads(chunk):
+                # Someone was erased since the rows were prepared: make them again.
+                chunk.rows = chunk.history_rows = None
+            if not len(chunk.lines):
+                return rejects
             self.prepare(chunk)
             if self.kind is Kind.DEALS:
                 leads = self.store.lookup(
@@ -193,10 +207,14 @@ class Writer:
     def _reject_unknown(
         self, chunk: Chunk, known: np.ndarray[Any, np.dtype[np.bool_]]
     ) -> list[Reject]:
-        """Set aside the rows whose lead is not in the workspace."""
+        """Set aside the rows whose lead is not in the workspace (or was erased)."""
         if known.all():
             return []
         missing = np.flatnonzero(~known)
+        erased = self.screen.lead_ids(chunk.values["lead_id"].take(pa.array(missing)))
+        if erased.any():  # not rejects: their text is not kept anywhere
+            chunk.suppressed.extend(chunk.lines[missing[erased]].tolist())
+            missing = missing[~erased]
         lead_ids = chunk.values["lead_id"].take(pa.array(missing)).to_pylist()
         lines = chunk.lines[missing].tolist()
         raws = chunk.batch.raws(lines)

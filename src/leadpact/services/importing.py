@@ -4,10 +4,11 @@ The file is read in batches with the line number of every row (`import_readers`)
 is converted to checked canonical columns (`import_convert`, through a preset or mapping file:
 `presets`) and landed by `import_writer` (one transaction per chunk, or per million rows or
 so for a big file). Bad rows are set aside with their line and reason and never stop good
-ones; odd but readable values are noted. Every record has a stable key (the source's id, or a
-content hash), so importing a file twice changes nothing, and an interrupted import keeps the
-transactions that landed: running it again completes it. While one chunk is written, the next
-is read and converted on another thread.
+ones; odd but readable values are noted. Rows of people erased earlier are set aside too, but
+counted apart and never written anywhere (`import_suppression`). Every record has a stable
+key (the source's id, or a content hash), so importing a file twice changes nothing, and an
+interrupted import keeps the transactions that landed: running it again completes it. While
+one chunk is written, the next is read and converted on another thread.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def import_file(
         progress: called as the file is read.
 
     Returns:
-        The counts, the reasons rows were rejected, and the data problems noticed.
+        The counts, the reasons rows were rejected, the lines of people erased earlier
+        (suppressed, not rejected), and the data problems noticed.
 
     Raises:
         ImportFileError: the file is missing or unreadable, its kind cannot be told, or a
@@ -101,6 +103,7 @@ def import_file(
             writer.own_indexes()
             for batch, malformed, chunk, position in _ahead(_converted(reader, converter, writer)):
                 sink.add([*malformed, *chunk.rejects, *writer.write(chunk)], report)
+                report.add_suppressed(chunk.suppressed)
                 report.rows_read += batch.size
                 if progress is not None:
                     progress(*position)

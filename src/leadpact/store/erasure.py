@@ -3,7 +3,9 @@
 `erase_lead` replaces the lead's id by an anonymous token everywhere (foreign keys follow with
 `ON UPDATE CASCADE`), sets the personal fields and free text to NULL, re-keys the lead's events
 (their content hashes were computed from the old id) and writes an audit entry that names only
-the token. SQLite runs with `secure_delete=ON`, so the old bytes are zeroed in the pages that
+the token. Before any of that it puts salted hashes of the lead's id and email on the
+suppression list (`store.suppression`), so that a later import or event cannot bring the
+person back. SQLite runs with `secure_delete=ON`, so the old bytes are zeroed in the pages that
 held them; `purge_erased` then checkpoints and truncates the write-ahead log, the last place a
 copy lives. On PostgreSQL old row versions stay in the table files until VACUUM reuses the
 space: that is the database administrator's job (docs/cli.md, leadpact leads erase).
@@ -23,6 +25,7 @@ from sqlalchemy import Connection, Engine, Table, Update, delete, func, select, 
 from leadpact.errors import ConflictError, LeadPactError
 from leadpact.store.events import add_audit
 from leadpact.store.leads import LeadRow, get_lead
+from leadpact.store.suppression import suppress
 from leadpact.store.tables import (
     activities,
     alerts,
@@ -72,7 +75,9 @@ def erase_lead(conn: Connection, lead_id: str, *, at: datetime, reason: str) -> 
     Nulls email, names, title, company and the import row hash; nulls activities' url and
     content and touches' note and rep; deletes the lead's unsent alerts and empties the payload
     and errors of sent ones; keeps stage, dates, source, industry, country, employees,
-    revenue, owner and scores. Run it inside a transaction (`begin_write`) and call
+    revenue, owner and scores. The lead's id and email go on the suppression list first
+    (`store.suppression.suppress`), so imports and events set the person aside from now on. Run
+    it inside a transaction (`begin_write`) and call
     `purge_erased` after the commit.
 
     Args:
@@ -93,6 +98,8 @@ def erase_lead(conn: Connection, lead_id: str, *, at: datetime, reason: str) -> 
     if lead.erased_at is not None:
         raise ConflictError(f"lead {lead_id!r} was already erased on {lead.erased_at:%Y-%m-%d}")
     _check_reason(reason, lead)
+    # First: on PostgreSQL this waits for import chunks in flight, before the lead is locked.
+    suppress(conn, lead_id=lead_id, email=lead.email, at=at)
     token = TOKEN_PREFIX + secrets.token_hex(8)
     # The new id cascades to activities, touches, deals and stage_changes.
     conn.execute(

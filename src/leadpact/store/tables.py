@@ -3,7 +3,9 @@
 Every imported record has a stable key (`leads.id` is the source's id; activities and touches a
 content hash in `key`) so re-importing a file changes nothing. Personal data lives only in
 `leads` (email, names, title) and in free text of activities/touches (`url`, `content`, `rep`
-notes), which erasure anonymises (`store.erasure`). The Alembic revisions in `migrations/`
+notes), which erasure anonymises (`store.erasure`); `suppressions` keeps only salted hashes of
+an erased person's email and id, so that a later import cannot bring them back
+(`store.suppression`). The Alembic revisions in `migrations/`
 create exactly these tables; a test compares the two on SQLite and PostgreSQL.
 """
 
@@ -297,4 +299,24 @@ deliveries = Table(
     Column("ok", Boolean, nullable=False),
     Column("detail", Text, nullable=True),
     Index("ix_deliveries_alert", "alert_id"),
+)
+
+#: Per-workspace random secrets, made once and kept here (never in pact.yaml): the salt of the
+#: suppression list.
+salts = Table(
+    "salts",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+#: Erased people: salted SHA-256 of their normalised email and of their lead id (`kind`), so
+#: that imports and events set them aside instead of storing them again. Never a plain value.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
 )

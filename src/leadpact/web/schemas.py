@@ -161,7 +161,8 @@ class RejectRead(_Model):
 
 
 class IngestRead(_Model):
-    """What a batch of events did. `ok` is false when any event was set aside."""
+    """What a batch of events did. `ok` is false when any event was rejected (events about
+    people erased earlier are suppressed, not rejected)."""
 
     ok: bool
     error: str | None
@@ -176,6 +177,12 @@ class IngestRead(_Model):
     duplicates: int = Field(description="deliveries or moves already processed")
     by_type: dict[str, int]
     rejects: list[RejectRead]
+    suppressed: int = Field(
+        description="events about people erased earlier: set aside, not stored, not errors"
+    )
+    suppressed_items: list[RejectRead] = Field(
+        description="each suppressed event: its index and why it was not stored"
+    )
 
 
 # --- Leads ------------------------------------------------------------------------------------
