@@ -161,8 +161,8 @@ def _quality_stages(ctx: Context, metric: str) -> tuple[str | None, str | None]:
 
 _MESSAGES = {
     "won_before_created": "{count} of {total} won leads reached {detail} before they were created",
-    "stage_before_created": "{count} of {total} stage entries are dated before the lead "
-    "was created",
+    "stage_before_created": "{count} of {total} leads have a stage entry dated before they "
+    "were created",
     "touch_before_created": "{count} of {total} touches are dated before the lead was created",
     "date_only": "{count} of {total} values of {detail} fall on one or two times of day: "
     "dates without a time, so business-hour metrics on them mean little",

@@ -114,8 +114,10 @@ class Analytics:
     def seconds(self, column: ir.TimestampValue) -> ir.IntegerValue:
         """Whole seconds since 1970-01-01 UTC (sub-second parts dropped), as int64."""
         if self.engine == "embedded":
-            # SQLite: STRFTIME('%s') of the stored UTC text is already a whole number.
-            return column.epoch_seconds().cast("int64")
+            # SQLite: STRFTIME('%s') of the stored UTC text, cut to whole seconds first
+            # (SQLite rounds to milliseconds: 12:00:00.9996 would become 12:00:01).
+            text = column.cast("string")
+            return _sqlite_strftime()("%s", _sqlite_substr()(text, 1, 19)).cast("int64")
         if self.engine == "duckdb":
             # Ibis's epoch_seconds casts TIMESTAMPTZ to TIMESTAMP first, which DuckDB does
             # through ICU, row by row (hundreds of times slower than reading the integer).
@@ -176,6 +178,35 @@ def _duckdb_epoch_us() -> Any:
     # Real types, not the strings `from __future__ import annotations` would leave.
     epoch_us.__annotations__ = {"value": dt.Timestamp(timezone="UTC"), "return": dt.int64}
     return ibis.udf.scalar.builtin(epoch_us, name="epoch_us")
+
+
+def _sqlite_substr() -> Any:
+    """SQLite's `substr(text, start, length)` (1-based), as an Ibis function."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    def substr(value: Any, start: Any, length: Any) -> Any:
+        """Part of a text."""
+
+    substr.__annotations__ = {
+        "value": dt.string,
+        "start": dt.int64,
+        "length": dt.int64,
+        "return": dt.string,
+    }
+    return ibis.udf.scalar.builtin(substr, name="substr")
+
+
+def _sqlite_strftime() -> Any:
+    """SQLite's `strftime(format, text)`, as an Ibis function."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    def strftime(fmt: Any, value: Any) -> Any:
+        """An instant's text formatted."""
+
+    strftime.__annotations__ = {"fmt": dt.string, "value": dt.string, "return": dt.string}
+    return ibis.udf.scalar.builtin(strftime, name="strftime")
 
 
 def open_analytics(engine: str, source: str | Path, *, spark_master: str = "local[*]") -> Analytics:

@@ -36,12 +36,22 @@ from leadpact.core.calendar import BusinessCalendar
 from leadpact.core.goals import Period
 from leadpact.core.lifecycle import handover_stage
 from leadpact.core.models import TouchOutcome
-from leadpact.core.pact import Outcome, Pact
+from leadpact.core.pact import AcceptanceCommitment, Outcome, Pact, ResponseCommitment
 
-__all__ = ["CONNECTIONS", "Frames", "ReportScope"]
+__all__ = [
+    "CONNECTIONS",
+    "FACT_COLUMNS",
+    "Frames",
+    "ReportScope",
+    "greatest_present",
+    "least_present",
+]
 
 #: Touch outcomes that mean the rep reached the person (`TouchOutcome.is_connection`).
 CONNECTIONS = sorted(o.value for o in TouchOutcome if o.is_connection)
+
+#: The lead columns `Frames.facts` carries (the funnel's dimensions and the creation time).
+FACT_COLUMNS = ("lead_id", "source", "persona", "priority", "owner", "team", "created_s")
 
 #: Deal stages that mean won when the store's `won` flag is empty (case-insensitive).
 _WON_NAMES = ("won", "closed won", "closed_won", "closedwon")
@@ -258,62 +268,142 @@ class Frames:
             },
         )
 
-    # ------------------------------------------------------------------ entries
+    # ------------------------------------------------------------------ lead facts
+
+    def column(self, kind: str, stage: str) -> str:
+        """The `facts` column of `kind` (``first``, ``into``, ``reach``) for `stage`."""
+        p = self._positions[stage]
+        if kind == "reach" and stage not in self.ladder:
+            return f"first_{p}"  # off the ladder, a stage is reached only by entering it
+        return f"{kind}_{p}"
 
     @cached_property
-    def entries(self) -> ir.Table:
-        """Each lead's first entry into each pact stage: (lead_id, stage, at_s), cached."""
-        e = self.entries_all
-        return self.source.cache(e.group_by(["lead_id", "stage"]).aggregate(at_s=e.at_s.min()))
+    def _positions(self) -> dict[str, int]:
+        return {s.id: i for i, s in enumerate(self.pact.stages)}
 
     @cached_property
-    def entries_all(self) -> ir.Table:
-        """Every distinct entry of a lead into a pact stage: (lead_id, stage, at_s), cached."""
-        leads = self.leads
-        current = leads.filter(leads.stage_s <= self.scope.as_of_s)
-        changes = self.stage_changes
-        sources = [
-            _entry(leads, leads.lead_id, ibis.literal(self.ladder[0]), leads.created_s),
-            _entry(current, current.lead_id, current.stage, current.stage_s),
-            _entry(changes, changes.lead_id, changes.stage, changes.at_s),
-        ]
-        won = next((s.id for s in self.pact.stages if s.outcome is Outcome.WON), None)
+    def facts(self) -> ir.Table:
+        """One row per lead: `FACT_COLUMNS`, and per pact stage (by position p) when the lead
+        first entered it (``first_p``), reached it (``reach_p``, ladder stages, see the module
+        docstring) and last moved into it by a recorded stage change (``into_p``, the stages
+        of response and acceptance commitments: where their SLA clocks start) and its next
+        first entry into another stage after entering it (``next_p``, for time in stage); and
+        the position of the stage it is in at `as_of` (``now_pos``: its latest entry, ties to
+        the later stage of the pact). NULL where there is no such entry. Cached."""
+        steps = self.ladder
+        stages = self.pact.stages
+        clocked = {
+            c.stage
+            for c in self.pact.commitments
+            if isinstance(c, ResponseCommitment | AcceptanceCommitment)
+        }
+        sc = self.stage_changes
+        pivot = sc.group_by(c_lead=sc.lead_id).aggregate(
+            **{
+                f"c_{kind}_{p}": (sc.at_s.min if kind == "first" else sc.at_s.max)(
+                    where=sc.stage == s.id
+                )
+                for p, s in enumerate(stages)
+                for kind in ("first", "last")
+            }
+        )
+        leads = self.leads.left_join(pivot, self.leads.lead_id == pivot.c_lead)
+        won = next((s.id for s in stages if s.outcome is Outcome.WON), None)
         if won is not None:
             # A won deal is the lead's entry into the won stage, when it closed (data sets
             # such as Olist's record wins only as deals).
             d = self.deals.filter(self.deals.closed_s.notnull() & self.deals.won)
-            sources.append(_entry(d, d.lead_id, ibis.literal(won), d.closed_s))
-        every = ibis.union(*sources, distinct=True)
-        known = every.join(self.stages.select("stage"), "stage")
-        return self.source.cache(known.join(leads.select("lead_id"), "lead_id"))
+            wins = d.group_by(w_lead=d.lead_id).aggregate(
+                w_first=d.closed_s.min(), w_last=d.closed_s.max()
+            )
+            leads = leads.left_join(wins, leads.lead_id == wins.w_lead)
+        current = leads.stage_s <= self.scope.as_of_s
+        firsts: dict[str, ir.IntegerValue] = {}
+        lasts: list[ir.IntegerValue] = []
+        for p, s in enumerate(stages):
+            now_in = ibis.ifelse(current & (leads.stage == s.id), leads.stage_s, ibis.null("int64"))
+            low = [leads[f"c_first_{p}"], now_in]
+            high = [leads[f"c_last_{p}"], now_in]
+            if s.id == steps[0]:
+                low.append(leads.created_s)
+                high.append(leads.created_s)
+            if s.id == won:
+                low.append(leads.w_first)
+                high.append(leads.w_last)
+            firsts[f"first_{p}"] = least_present(low)
+            lasts.append(greatest_present(high))
+        # The stage it is in: the latest entry, ties to the later stage of the pact; one
+        # integer orders (time, position) (the offset keeps keys positive back to 1901).
+        m = len(stages)
+        order = [((last + _OFFSET) * m + p).fill_null(-1) for p, last in enumerate(lasts)]
+        wide = leads.select(
+            *FACT_COLUMNS,
+            **firsts,
+            **{f"into_{p}": leads[f"c_last_{p}"] for p, s in enumerate(stages) if s.id in clocked},
+            now_pos=ibis.greatest(*order) % m if m > 1 else ibis.literal(0, "int64"),
+        )
+        # Materialized before the columns computed from `first_p`: engines would otherwise
+        # compute each `first_p` again in every expression that reads it.
+        wide = self.source.cache(wide)
+        reach = {
+            f"reach_{self._positions[s]}": least_present(
+                [wide[f"first_{self._positions[t]}"] for t in steps[i:]]
+            )
+            for i, s in enumerate(steps)
+        }
+        return self.source.cache(wide.mutate(**reach, **self._next_entries(wide)))
 
-    @cached_property
-    def reached(self) -> ir.Table:
-        """When each lead reached each stage (ladder: that stage or a later one), cached."""
-        e = self.entries.join(self.stages.select("stage", "rank"), "stage")
-        on_ladder = e.filter(e.rank.notnull())
-        exits = e.filter(e.rank.isnull()).select("lead_id", "stage", "at_s")
-        targets = self.stages.filter(self.stages.rank.notnull()).select(
-            target=self.stages.stage, target_rank=self.stages.rank
-        )
-        spread = on_ladder.join(targets, on_ladder.rank >= targets.target_rank)
-        ladder_reach = spread.group_by(["lead_id", "target"]).aggregate(at_s=spread.at_s.min())
-        ladder_reach = ladder_reach.select(
-            "lead_id", stage=ladder_reach.target.cast("string"), at_s=ladder_reach.at_s
-        )
-        return self.source.cache(ibis.union(ladder_reach, exits))
+    def _next_entries(self, wide: ir.Table) -> dict[str, ir.IntegerValue]:
+        """Per stage p, ``next_p``: the lead's next first entry into another stage after its
+        first entry into p (later, or at the same instant and later in the pact)."""
+        out = {}
+        count = len(self.pact.stages)
+        for p in range(count):
+            at = wide[f"first_{p}"]
+            following = []
+            for q in range(count):
+                if q == p:
+                    continue
+                other = wide[f"first_{q}"]
+                after = other >= at if q > p else other > at
+                following.append(ibis.ifelse(after, other, ibis.null("int64")))
+            out[f"next_{p}"] = least_present(following)
+        return out
 
     def reach_of(self, stage: str, name: str = "at_s") -> ir.Table:
         """(lead_id, `name`) for the leads that reached `stage`."""
-        r = self.reached
-        return r.filter(r.stage == stage).select("lead_id", **{name: r.at_s})
+        f = self.facts
+        at = f[self.column("reach", stage)]
+        return f.filter(at.notnull()).select("lead_id", **{name: at})
+
+    def dated(self, table: ir.Table, day: str) -> ir.Table:
+        """`table` with the period columns of the day number in its column `day` (dropped)."""
+        days = self.days.rename(_day_key="day")
+        joined = table.join(days, table[day] == days._day_key)
+        return joined.drop(day, "_day_key")
 
 
-def _entry(table: ir.Table, lead_id: ir.Value, stage: ir.Value, at_s: ir.Value) -> ir.Table:
-    """One source of entries, with the exact column types every source shares."""
-    return table.select(
-        lead_id=lead_id.cast("string"), stage=stage.cast("string"), at_s=at_s.cast("int64")
-    )
+#: Added to epoch seconds to keep (time, position) keys positive (the calendars reach 1901).
+_OFFSET = 2**33
+
+#: "No such instant" for the NULL-safe least/greatest (every engine treats NULL differently).
+_NEVER = 2**62
+
+
+def least_present(values: list[ir.IntegerValue]) -> ir.IntegerValue:
+    """The smallest non-NULL value, NULL when all are NULL."""
+    if len(values) == 1:
+        return values[0]
+    low = ibis.least(*[v.fill_null(_NEVER) for v in values])
+    return low.nullif(_NEVER)
+
+
+def greatest_present(values: list[ir.IntegerValue]) -> ir.IntegerValue:
+    """The largest non-NULL value, NULL when all are NULL."""
+    if len(values) == 1:
+        return values[0]
+    high = ibis.greatest(*[v.fill_null(-_NEVER) for v in values])
+    return high.nullif(-_NEVER)
 
 
 def ladder(pact: Pact) -> list[str]:

@@ -15,17 +15,21 @@ Definitions (docs/report.md states them for users):
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
 
+from leadpact.analytics.calendar_table import DAY_SECONDS
 from leadpact.analytics.frames import Frames, ladder
 from leadpact.core.pact import Outcome, Pact
 
 __all__ = [
     "DIMENSIONS",
     "conversion_pairs",
+    "dimension_records",
     "duration_rows",
-    "pairs",
+    "pair_records",
     "pairs_by_dimension",
     "pairs_daily",
 ]
@@ -34,29 +38,75 @@ __all__ = [
 DIMENSIONS = ("source", "persona", "priority", "owner", "team")
 
 
-def pairs(frames: Frames) -> ir.Table:
-    """(lead_id, from_stage, to_stage, from_s): every pair of the module docstring, cached."""
-    st = frames.stages
-    a = frames.reached.join(st.select("stage", a_rank=st.rank), "stage")
-    a = a.filter(a.a_rank.notnull()).select(
-        "lead_id", from_stage=a.stage, from_s=a.at_s, a_rank=a.a_rank
-    )
-    b = frames.reached.join(st.select("stage", b_rank=st.rank), "stage")
-    b = b.select(b_lead=b.lead_id, to_stage=b.stage, to_s=b.at_s, b_rank=b.b_rank)
-    joined = a.join(b, a.lead_id == b.b_lead)
-    later = ibis.ifelse(
-        joined.b_rank.isnull(), joined.to_s >= joined.from_s, joined.b_rank >= joined.a_rank
-    )
-    kept = joined.filter(later)
-    return frames.source.cache(kept.select("lead_id", "from_stage", "to_stage", "from_s"))
+def _pair_test(frames: Frames, a: str, b: str) -> ir.BooleanValue:
+    """Whether a lead that reached ladder stage `a` makes the pair (a, b)."""
+    f, steps = frames.facts, frames.ladder
+    reach_a = f[frames.column("reach", a)]
+    if b in steps:
+        if steps.index(b) < steps.index(a):
+            return ibis.literal(False)
+        return f[frames.column("reach", b)].notnull()
+    entered = f[frames.column("first", b)]
+    return entered.notnull() & (entered >= reach_a)
 
 
-def pairs_daily(frames: Frames, pair_table: ir.Table) -> ir.Table:
-    """(day_on, from_stage, to_stage, leads): pairs by the UTC day A was reached."""
-    dated = frames.with_days(pair_table, "from_s")
-    return dated.group_by(["day_on", "from_stage", "to_stage"]).aggregate(
-        leads=dated.lead_id.count()
-    )
+#: Tests per mask column: bits of a signed 64-bit integer every engine has.
+_BITS = 62
+
+
+def _masks(tests: list[ir.BooleanValue]) -> dict[str, ir.IntegerValue]:
+    """The tests as the bits of integer columns ``mask0``, ``mask1``, … (test i is bit
+    i % 62 of column i // 62): leads group by them and `_set_bits` reads the counts back
+    per test, so one plain count serves every test."""
+    out = {}
+    for start in range(0, len(tests), _BITS):
+        bits = [
+            ibis.ifelse(test, ibis.literal(1 << i, "int64"), ibis.literal(0, "int64"))
+            for i, test in enumerate(tests[start : start + _BITS])
+        ]
+        out[f"mask{start // _BITS}"] = sum(bits[1:], bits[0])
+    return out
+
+
+def _set_bits(row: dict[str, Any]) -> list[int]:
+    """The indexes of the tests that hold in a row grouped by `_masks` columns."""
+    out = []
+    for column, mask in row.items():
+        if column.startswith("mask"):
+            base = int(column[4:]) * _BITS
+            out += [base + i for i in range(mask.bit_length()) if mask >> i & 1]
+    return out
+
+
+def pairs_daily(frames: Frames) -> ir.Table:
+    """(day_on, from_stage, mask0, leads): the leads that reached ladder stage A on a UTC
+    day, grouped by which pairs (A, B) they make (test = B's position in the pact);
+    `pair_records` turns them into (day_on, from_stage, to_stage, leads)."""
+    f = frames.facts
+    parts = []
+    for a in frames.ladder:
+        reach_a = f[frames.column("reach", a)]
+        masks = _masks([_pair_test(frames, a, b.id) for b in frames.pact.stages])
+        made = f.filter(reach_a.notnull()).mutate(_day=reach_a // DAY_SECONDS, **masks)
+        grouped = made.group_by(["_day", *masks]).aggregate(leads=made.lead_id.count())
+        parts.append(grouped.mutate(from_stage=ibis.literal(a)))
+    dated = frames.dated(ibis.union(*parts), "_day")
+    return dated.select("day_on", "from_stage", *masks, "leads")
+
+
+def pair_records(pact: Pact, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`pairs_daily` rows as one record per pair with at least one lead: day_on,
+    from_stage, to_stage, leads."""
+    stages = [s.id for s in pact.stages]
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        for bit in _set_bits(row):
+            key = (row["day_on"], row["from_stage"], stages[bit])
+            counts[key] = counts.get(key, 0) + row["leads"]
+    return [
+        {"day_on": day, "from_stage": a, "to_stage": b, "leads": n}
+        for (day, a, b), n in counts.items()
+    ]
 
 
 def conversion_pairs(pact: Pact) -> list[tuple[str, str]]:
@@ -72,68 +122,74 @@ def conversion_pairs(pact: Pact) -> list[tuple[str, str]]:
     return out
 
 
-def pairs_by_dimension(frames: Frames, pair_table: ir.Table) -> ir.Table:
-    """(dimension, value, in_period, from_stage, to_stage, leads) for each of `DIMENSIONS`,
-    for the bases (A, A) and the `conversion_pairs`.
+def _shown(pact: Pact) -> list[tuple[str, str]]:
+    """The pairs broken down by dimension: the bases (A, A) and the `conversion_pairs`."""
+    return [(a, a) for a in ladder(pact)] + conversion_pairs(pact)
 
-    `in_period` says whether A was reached in the report period; `value` is text (NULL when
-    the lead has none).
-    """
-    wanted = [f"{a}>{b}" for a, b in conversion_pairs(frames.pact)]
-    p = pair_table
-    shown = p.filter(
-        (p.from_stage == p.to_stage) | (p.from_stage.concat(">", p.to_stage)).isin(wanted)
-    )
-    facts = frames.leads.select("lead_id", *DIMENSIONS)
-    joined = shown.join(facts, "lead_id")
-    # One join, cached: SQLite would redo it for each of the five groupings.
-    flagged = frames.source.cache(joined.mutate(in_period=frames.scope.within(joined.from_s)))
+
+def pairs_by_dimension(frames: Frames) -> ir.Table:
+    """(dimension, value, mask0…, leads) for each of `DIMENSIONS` (value: text, NULL when
+    the lead has none): leads grouped by which shown pairs (`_shown`) they make, and whether
+    A was reached in the report period (test 2i: pair i with A in the period, 2i + 1: before
+    or after it); `dimension_records` reads them."""
+    f = frames.facts
+    tests = []
+    for a, b in _shown(frames.pact):
+        reach_a = f[frames.column("reach", a)]
+        made = reach_a.notnull() & _pair_test(frames, a, b)
+        inside = frames.scope.within(reach_a)
+        tests += [made & inside, made & ~inside]
+    masks = _masks(tests)
+    keyed = f.mutate(**masks)
     parts = []
     for dimension in DIMENSIONS:
-        grouped = flagged.group_by(
-            [
-                flagged[dimension].cast("string").name("value"),
-                "in_period",
-                "from_stage",
-                "to_stage",
-            ]
-        ).aggregate(leads=flagged.lead_id.count())
-        parts.append(
-            grouped.select(
-                dimension=ibis.literal(dimension),
-                value=grouped.value,
-                in_period=grouped.in_period,
-                from_stage=grouped.from_stage,
-                to_stage=grouped.to_stage,
-                leads=grouped.leads,
-            )
+        grouped = keyed.group_by([keyed[dimension].cast("string").name("value"), *masks]).aggregate(
+            leads=keyed.lead_id.count()
         )
+        parts.append(grouped.mutate(dimension=ibis.literal(dimension)))
     return ibis.union(*parts)
 
 
-def duration_rows(frames: Frames, won_stage: str | None, plan_start_s: int) -> ir.Table:
-    """(metric, scope, key, value) rows for `stats.distribution`.
+def dimension_records(pact: Pact, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`pairs_by_dimension` rows as (dimension, value, in_period, from_stage, to_stage,
+    leads) records, one per pair and period flag with at least one lead."""
+    shown = _shown(pact)
+    counts: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        for bit in _set_bits(row):
+            a, b = shown[bit // 2]
+            key = (row["dimension"], row["value"], bit % 2 == 0, a, b)
+            counts[key] = counts.get(key, 0) + row["leads"]
+    names = ("dimension", "value", "in_period", "from_stage", "to_stage")
+    return [dict(zip(names, key, strict=True)) | {"leads": n} for key, n in counts.items()]
+
+
+def duration_rows(frames: Frames, won_stage: str | None, plan_start_s: int) -> list[ir.Table]:
+    """Tables of (metric, scope, key, value) rows for `stats.distribution`, each with one
+    metric, scope and key.
 
     ``time_in_stage`` (key: the stage; scope ``all``, and ``period`` for entries in the
     report period) and ``days_to_win`` in seconds (scope ``all``, ``period`` for wins in the
     report period, ``plan`` for wins since `plan_start_s`).
     """
-    e = frames.entries.join(frames.stages.select("stage", "position"), "stage")
-    order = ibis.window(group_by="lead_id", order_by=[e.at_s, e.position])
-    e = e.mutate(next_s=e.at_s.lead().over(order))
-    spans = e.filter(e.next_s.notnull()).select(
-        "stage", "at_s", value=(e.next_s - e.at_s).cast("int64")
-    )
+    f = frames.facts
+    stages = frames.pact.stages
     scope = frames.scope
-    parts = [
-        _rows(spans, "time_in_stage", "all", spans.stage),
-        _rows(spans.filter(scope.within(spans.at_s)), "time_in_stage", "period", None),
-    ]
-    if won_stage is not None:
-        won = frames.reach_of(won_stage, "won_s").join(
-            frames.leads.select("lead_id", "created_s"), "lead_id"
+    parts = []
+    for p, s in enumerate(stages):
+        at, following = f[f"first_{p}"], f[f"next_{p}"]
+        spans = f.filter(following.notnull()).select(
+            at_s=at, value=following - at, stage=ibis.literal(s.id)
         )
-        cycle = won.select("won_s", stage=ibis.literal(""), value=won.won_s - won.created_s)
+        parts += [
+            _rows(spans, "time_in_stage", "all", spans.stage),
+            _rows(spans.filter(scope.within(spans.at_s)), "time_in_stage", "period", None),
+        ]
+    if won_stage is not None:
+        won_s = f[frames.column("reach", won_stage)]
+        cycle = f.filter(won_s.notnull()).select(
+            won_s=won_s, stage=ibis.literal(""), value=won_s - f.created_s
+        )
         parts += [
             _rows(cycle, "days_to_win", "all", None),
             _rows(cycle.filter(scope.within(cycle.won_s)), "days_to_win", "period", None),
@@ -144,7 +200,7 @@ def duration_rows(frames: Frames, won_stage: str | None, plan_start_s: int) -> i
                 None,
             ),
         ]
-    return ibis.union(*parts)
+    return parts
 
 
 def _rows(table: ir.Table, metric: str, scope: str, key: ir.Value | None) -> ir.Table:

@@ -86,24 +86,44 @@ def run_queries(
     plan_s = int(datetime.combine(plan_start(pact), datetime.min.time(), UTC).timestamp())
     out: dict[str, list[Record]] = {}
 
-    def run(name: str, build: Callable[[], ir.Table | None]) -> None:
+    def run(
+        name: str,
+        build: Callable[[], ir.Table | None],
+        reshape: Callable[[list[Record]], list[Record]] | None = None,
+    ) -> None:
         began = time.perf_counter()
         expr = build()
-        out[name] = [] if expr is None else _records(source, expr)
+        rows = [] if expr is None else _records(source, expr)
+        out[name] = rows if reshape is None else sorted(reshape(rows), key=_sort_key)
         if timings is not None:
             timings[name] = time.perf_counter() - began
 
-    pair_table = funnel.pairs(frames)
-    run("pairs_daily", lambda: funnel.pairs_daily(frames, pair_table))
-    run("pairs_by_dimension", lambda: funnel.pairs_by_dimension(frames, pair_table))
+    run(
+        "pairs_daily",
+        lambda: funnel.pairs_daily(frames),
+        lambda rows: funnel.pair_records(pact, rows),
+    )
+    run(
+        "pairs_by_dimension",
+        lambda: funnel.pairs_by_dimension(frames),
+        lambda rows: funnel.dimension_records(pact, rows),
+    )
     clock_table = sla_metrics.clocks(frames)
     response_ids = [c.id for c in pact.commitments if isinstance(c, ResponseCommitment)]
 
     def distributions() -> ir.Table:
-        rows = funnel.duration_rows(frames, won, plan_s)
+        # One summary per metric, scope and key, ranked apart: cheaper than one ranking of
+        # all rows by their text labels.
+        by = ("metric", "scope", "key")
+        parts = [
+            distribution(rows, by, "value", constant=by)
+            for rows in funnel.duration_rows(frames, won, plan_s)
+        ]
         if clock_table is not None:
-            rows = ibis.union(rows, sla_metrics.clock_rows(frames, clock_table, response_ids))
-        return distribution(rows, ["metric", "scope", "key"], "value")
+            for rows, varying in sla_metrics.clock_rows(frames, clock_table, response_ids):
+                fixed = [c for c in by if c != varying]
+                parts.append(distribution(rows, by, "value", constant=fixed))
+        return ibis.union(*parts)
 
     run("distributions", distributions)
     run("clock_counts", lambda: _maybe(clock_table, lambda c: sla_metrics.clock_counts(frames, c)))

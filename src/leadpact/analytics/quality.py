@@ -6,7 +6,7 @@ section with a sentence each. The checks:
 
 - ``won_before_created``: leads that reached the won stage before they were created (in the
   Olist data set: deals won before the first contact).
-- ``stage_before_created``: stage entries dated before the lead was created.
+- ``stage_before_created``: leads with a stage entry dated before they were created.
 - ``touch_before_created``: sales touches dated before the lead was created.
 - ``date_only``: per table and column, how many timestamps fall on the two most common times
   of day (a column that nearly always does holds dates read at local midnight, which moves
@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadpact.analytics.calendar_table import DAY_SECONDS
-from leadpact.analytics.frames import Frames
+from leadpact.analytics.frames import Frames, least_present
 
 __all__ = ["quality_checks"]
 
@@ -46,24 +46,28 @@ def quality_checks(frames: Frames, won_stage: str | None) -> ir.Table:
     created = leads.select(c_lead="lead_id", c_s="created_s")
     parts: list[ir.Table] = []
 
+    f = frames.facts
     if won_stage is not None:
-        won = frames.reach_of(won_stage, "won_s")
-        won = won.join(created, won.lead_id == created.c_lead)
+        won_s = f[frames.column("reach", won_stage)]
         parts.append(
-            won.aggregate(
+            f.aggregate(
                 **_row(
                     "won_before_created",
                     won_stage,
-                    won.lead_id.count(where=won.won_s < won.c_s),
-                    won.lead_id.count(),
+                    f.lead_id.count(where=won_s < f.created_s),
+                    f.lead_id.count(where=won_s.notnull()),
                 )
             )
         )
-    e = frames.entries_all.join(created, frames.entries_all.lead_id == created.c_lead)
+    # A lead's earliest stage entry (its first entry into each stage, the least of them).
+    earliest = least_present([f[frames.column("first", s.id)] for s in frames.pact.stages])
     parts.append(
-        e.aggregate(
+        f.aggregate(
             **_row(
-                "stage_before_created", "", e.lead_id.count(where=e.at_s < e.c_s), e.lead_id.count()
+                "stage_before_created",
+                "",
+                f.lead_id.count(where=earliest < f.created_s),
+                f.lead_id.count(),
             )
         )
     )

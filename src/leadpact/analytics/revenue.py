@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
+from leadpact.analytics.calendar_table import DAY_SECONDS
 from leadpact.analytics.frames import Frames
 
 __all__ = ["deals_daily", "rep_activity", "value_daily"]
@@ -37,38 +38,40 @@ def value_daily(
     frames: Frames, personas: Mapping[str, Decimal], activities: Mapping[str, Decimal]
 ) -> ir.Table:
     """(day_on, leads, value) of the leads created each UTC day."""
-    leads = frames.leads.select("lead_id", "persona", "created_s")
-    persona_points = frames.source.memtable(
-        pa.table(
-            {
-                "p_persona": pa.array(list(personas), pa.string()),
-                "p_points": pa.array([float(v) for v in personas.values()], pa.float64()),
-            }
+    f = frames.facts
+    # Points as flag (cast to float) times points: PostgreSQL would read a bare 600.0 as
+    # NUMERIC, and Ibis leaves out a cast to the type it already assumes.
+    persona_points = _weighted(
+        [((f.persona == name).fill_null(False), points) for name, points in personas.items()]
+    )
+    valued = f.select("lead_id", "created_s", value=persona_points)
+    if activities:
+        a = frames.activities
+        a = a.filter(a.type.isin(list(activities)))
+        # Each kind of activity once: its points when the lead did it at least once.
+        kinds = _weighted(
+            [
+                (a.lead_id.count(where=a.type == kind) > 0, points)
+                for kind, points in activities.items()
+            ]
         )
-    )
-    activity_points = frames.source.memtable(
-        pa.table(
-            {
-                "a_type": pa.array(list(activities), pa.string()),
-                "a_points": pa.array([float(v) for v in activities.values()], pa.float64()),
-            }
+        per_lead = a.group_by(v_lead=a.lead_id).aggregate(a_value=kinds)
+        joined = valued.left_join(per_lead, valued.lead_id == per_lead.v_lead)
+        valued = joined.select(
+            "lead_id", "created_s", value=joined.value + joined.a_value.fill_null(0.0)
         )
+    daily = valued.group_by(_day=valued.created_s // DAY_SECONDS).aggregate(
+        leads=valued.lead_id.count(), value=valued.value.sum()
     )
-    a = frames.activities
-    scored_types = list(activities) or [""]
-    kinds = a.filter(a.type.isin(scored_types)).select("lead_id", "type").distinct()
-    scored = kinds.join(activity_points, kinds.type == activity_points.a_type)
-    per_lead = scored.group_by("lead_id").aggregate(a_value=scored.a_points.sum())
-    per_lead = per_lead.rename(v_lead="lead_id")
-    joined = leads.left_join(persona_points, leads.persona == persona_points.p_persona)
-    joined = joined.left_join(per_lead, joined.lead_id == per_lead.v_lead)
-    valued = joined.select(
-        "lead_id",
-        "created_s",
-        value=joined.p_points.fill_null(0.0) + joined.a_value.fill_null(0.0),
-    )
-    dated = frames.with_days(valued, "created_s")
-    return dated.group_by("day_on").aggregate(leads=dated.lead_id.count(), value=dated.value.sum())
+    return frames.dated(daily, "_day").select("day_on", "leads", "value")
+
+
+def _weighted(terms: list[tuple[ir.BooleanValue, Decimal]]) -> ir.FloatingValue:
+    """The sum of the points whose flag holds, as a float."""
+    values = [ibis.ifelse(flag, 1, 0).cast("float64") * float(points) for flag, points in terms]
+    if not values:
+        return ibis.literal(0, "int64").cast("float64")
+    return sum(values[1:], values[0])
 
 
 def rep_activity(frames: Frames) -> ir.Table:
@@ -79,10 +82,10 @@ def rep_activity(frames: Frames) -> ir.Table:
     the owner's leads and their amounts.
     """
     scope = frames.scope
-    leads = frames.leads.select("lead_id", "owner", "team")
+    leads = frames.facts.select("lead_id", "owner", "team")
     owned = leads.group_by(["owner", "team"]).aggregate(leads=leads.lead_id.count())
-    hand = frames.reach_of(frames.handover, "at_s")
-    hand = hand.filter(scope.within(hand.at_s)).join(leads, "lead_id")
+    f = frames.facts
+    hand = f.filter(scope.within(f[frames.column("reach", frames.handover)]))
     handed = hand.group_by(["owner", "team"]).aggregate(handed_over=hand.lead_id.count())
     t = frames.touches.filter(scope.within(frames.touches.at_s)).join(leads, "lead_id")
     touched = t.group_by(["owner", "team"]).aggregate(touches=t.lead_id.count())

@@ -33,7 +33,12 @@ import pyarrow as pa
 from leadpact.analytics.conditions import compile_condition, fields_read
 from leadpact.analytics.frames import Frames
 from leadpact.core.conditions import Condition
-from leadpact.core.pact import AcceptanceCommitment, FollowUpCommitment, ResponseCommitment
+from leadpact.core.pact import (
+    AcceptanceCommitment,
+    FollowUpCommitment,
+    Outcome,
+    ResponseCommitment,
+)
 
 #: "No such event": later than any instant (clock stops are minima over optional events).
 _NEVER = 2**62
@@ -58,10 +63,14 @@ AGING_BUCKETS = (
 
 
 def lead_facts(frames: Frames, fields: set[str]) -> ir.Table:
-    """The leads with the condition fields in `fields` (stored facts, plus ``attempts``,
+    """`Frames.facts` with the condition fields in `fields` (stored facts, plus ``attempts``,
     ``connected`` and ``activities.<type>`` counted up to `as_of`)."""
-    leads = frames.leads
+    leads = frames.facts
     out = leads
+    stored = sorted((fields & set(frames.leads.columns)) - set(leads.columns))
+    if stored:
+        more = frames.leads.select(*stored, f_lead="lead_id")
+        out = out.left_join(more, out.lead_id == more.f_lead).drop("f_lead")
     if fields & {"attempts", "connected"}:
         t = frames.touches
         per = t.group_by("lead_id").aggregate(
@@ -88,14 +97,14 @@ def lead_facts(frames: Frames, fields: set[str]) -> ir.Table:
 
 
 def _matching(frames: Frames, when: Condition | None) -> ir.Table:
-    """(lead_id, owner, team) of the leads a commitment's ``when`` selects."""
+    """The rows of `Frames.facts` of the leads a commitment's ``when`` selects."""
     if when is None:
-        return frames.leads.select("lead_id", "owner", "team")
+        return frames.facts
     fields = fields_read(when)
     facts = lead_facts(frames, fields)
     columns = {f: facts[f] for f in fields if f in facts.columns}
     columns |= {f: facts[f"n_{f.split('.', 1)[1]}"] for f in fields if f.startswith("activities.")}
-    return facts.filter(compile_condition(when, columns)).select("lead_id", "owner", "team")
+    return facts.filter(compile_condition(when, columns))
 
 
 def _default_calendar(frames: Frames, provider: str) -> str:
@@ -130,10 +139,10 @@ def clocks(frames: Frames) -> ir.Table | None:
     for c in pact.commitments:
         if not isinstance(c, ResponseCommitment | AcceptanceCommitment):
             continue
+        # A clock starts at the lead's latest recorded move into the stage.
         leads = _matching(frames, c.when)
-        into = frames.stage_changes.filter(frames.stage_changes.stage == c.stage)
-        start = into.group_by("lead_id").aggregate(start_s=into.at_s.max())
-        start = start.join(leads, "lead_id")
+        into = leads[frames.column("into", c.stage)]
+        start = leads.filter(into.notnull()).select("lead_id", "owner", "team", start_s=into)
         if isinstance(c, ResponseCommitment):
             t = frames.touches.select(s_lead=frames.touches.lead_id, s_at=frames.touches.at_s)
         else:
@@ -236,35 +245,55 @@ def clock_counts(frames: Frames, clock_table: ir.Table) -> ir.Table:
     )
 
 
-def clock_rows(frames: Frames, clock_table: ir.Table, response_ids: Sequence[str]) -> ir.Table:
-    """(metric, scope, key, value) rows of answered clocks for `stats.distribution`:
-    ``speed`` per commitment and report bucket (scope = the bucket's start), ``rep_speed``
-    per owner and ``first_response`` over the response commitments, both in the report period.
+def clock_rows(
+    frames: Frames, clock_table: ir.Table, response_ids: Sequence[str]
+) -> list[tuple[ir.Table, str | None]]:
+    """(metric, scope, key, value) rows of answered clocks for `stats.distribution`, as
+    tables with the one column that varies in each (None: none does): ``speed`` per
+    commitment and report bucket (scope = the bucket's start), ``rep_speed`` per owner and
+    ``first_response`` over the response commitments, both in the report period.
     """
     answered = clock_table.filter(clock_table.elapsed_s.notnull())
-    dated = frames.with_days(answered, "start_s")
-    in_period = answered.filter(frames.scope.within(answered.start_s))
-    responses = in_period.filter(in_period.commitment.isin(list(response_ids) or [""]))
-    return ibis.union(
-        dated.select(
+    out: list[tuple[ir.Table, str | None]] = []
+    for commitment in sorted({c.id for c in frames.pact.commitments if _clocked(c)}):
+        mine = answered.filter(answered.commitment == commitment)
+        dated = frames.with_days(mine, "start_s")
+        speed = dated.select(
             metric=ibis.literal("speed"),
             scope=dated.bucket,
-            key=dated.commitment,
+            key=ibis.literal(commitment),
             value=dated.elapsed_s,
-        ),
-        in_period.select(
-            metric=ibis.literal("rep_speed"),
-            scope=ibis.literal("period"),
-            key=in_period.owner.cast("string"),
-            value=in_period.elapsed_s,
-        ),
-        responses.select(
-            metric=ibis.literal("first_response"),
-            scope=ibis.literal("period"),
-            key=ibis.literal(""),
-            value=responses.elapsed_s,
-        ),
+        )
+        out.append((speed, "scope"))
+    in_period = answered.filter(frames.scope.within(answered.start_s))
+    responses = in_period.filter(in_period.commitment.isin(list(response_ids) or [""]))
+    out.append(
+        (
+            in_period.select(
+                metric=ibis.literal("rep_speed"),
+                scope=ibis.literal("period"),
+                key=in_period.owner.cast("string"),
+                value=in_period.elapsed_s,
+            ),
+            "key",
+        )
     )
+    out.append(
+        (
+            responses.select(
+                metric=ibis.literal("first_response"),
+                scope=ibis.literal("period"),
+                key=ibis.literal(""),
+                value=responses.elapsed_s,
+            ),
+            None,
+        )
+    )
+    return out
+
+
+def _clocked(commitment: object) -> bool:
+    return isinstance(commitment, ResponseCommitment | AcceptanceCommitment)
 
 
 def rep_clock_counts(frames: Frames, clock_table: ir.Table) -> ir.Table:
@@ -285,7 +314,8 @@ def depth(frames: Frames) -> tuple[ir.Table, ir.Table] | None:
         if not isinstance(c, FollowUpCommitment):
             continue
         leads = _matching(frames, c.when)
-        start = frames.reach_of(c.stage, "start_s").join(leads, "lead_id")
+        reach = leads[frames.column("reach", c.stage)]
+        start = leads.filter(reach.notnull()).select("lead_id", start_s=reach)
         t = frames.touches.select(s_lead=frames.touches.lead_id, s_at="at_s", s_conn="connects")
         cand = start.left_join(t, [start.lead_id == t.s_lead, t.s_at >= start.start_s])
         per = cand.group_by(["lead_id", "start_s"]).aggregate(
@@ -308,31 +338,27 @@ def depth(frames: Frames) -> tuple[ir.Table, ir.Table] | None:
     return ibis.union(*daily_parts), ibis.union(*spread_parts)
 
 
-def current_stages(frames: Frames) -> ir.Table:
-    """(lead_id, stage) of each lead at `as_of`: its latest entry (ties: later pact stage)."""
-    e = frames.entries_all.join(frames.stages.select("stage", "position"), "stage")
-    order = ibis.window(group_by="lead_id", order_by=[ibis.desc(e.at_s), ibis.desc(e.position)])
-    ranked = e.mutate(_n=ibis.row_number().over(order))
-    return ranked.filter(ranked._n == 0).select("lead_id", "stage")
-
-
 def aging(frames: Frames) -> ir.Table:
     """(owner, status, bucket, leads): not-connected leads with sales by time since the last
     approach (status ``uncontacted``: never touched, aged from the handover;
     ``not_connected``: touched, aged from the last touch)."""
-    st = frames.stages
-    threshold = frames.ladder.index(frames.handover) if frames.handover in frames.ladder else 0
-    open_stages = st.filter((st.outcome == "open") & (st.rank >= threshold)).select("stage")
-    with_sales = current_stages(frames).join(open_stages, "stage")
-    with_sales = with_sales.join(frames.leads.select("lead_id", "owner"), "lead_id")
+    steps = frames.ladder
+    threshold = steps.index(frames.handover) if frames.handover in steps else 0
+    open_stages = [
+        p
+        for p, s in enumerate(frames.pact.stages)
+        if s.outcome is Outcome.OPEN and s.id in steps and steps.index(s.id) >= threshold
+    ]
+    f = frames.facts
+    with_sales = f.filter(f.now_pos.isin(open_stages)).select(
+        "lead_id", "owner", handed_s=f[frames.column("reach", frames.handover)]
+    )
     t = frames.touches
     per = t.group_by("lead_id").aggregate(
         last_s=t.at_s.max(), connections=t.lead_id.count(where=t.connects)
     )
     per = per.rename(t_lead="lead_id")
-    hand = frames.reach_of(frames.handover, "handed_s").rename(h_lead="lead_id")
     joined = with_sales.left_join(per, with_sales.lead_id == per.t_lead).drop("t_lead")
-    joined = joined.left_join(hand, joined.lead_id == hand.h_lead).drop("h_lead")
     joined = joined.filter(joined.connections.fill_null(0) == 0)
     since = joined.last_s.fill_null(joined.handed_s)
     age_days = (frames.scope.as_of_s - since) // 86_400
