@@ -192,6 +192,13 @@ class Frames:
             first_day=min(first_day, scope.start),
         )
 
+    def activities_of(self, types: list[str]) -> ir.Table:
+        """`activities` of the given types only, chosen before the instants are converted."""
+        a = self.source.table("activities")
+        a = a.filter(a.type.isin(types or [""]))
+        chosen = a.select(lead_id=a.lead_id, type=a.type, at_s=self.source.seconds(a.at))
+        return chosen.filter(chosen.at_s <= self.scope.as_of_s)
+
     # ------------------------------------------------------------------ stages
 
     @property
@@ -286,26 +293,29 @@ class Frames:
         """One row per lead: `FACT_COLUMNS`, and per pact stage (by position p) when the lead
         first entered it (``first_p``), reached it (``reach_p``, ladder stages, see the module
         docstring) and last moved into it by a recorded stage change (``into_p``, the stages
-        of response and acceptance commitments: where their SLA clocks start) and its next
-        first entry into another stage after entering it (``next_p``, for time in stage); and
-        the position of the stage it is in at `as_of` (``now_pos``: its latest entry, ties to
-        the later stage of the pact). NULL where there is no such entry. Cached."""
+        of response and acceptance commitments: where their SLA clocks start); and the
+        position of the stage it is in at `as_of` (``now_pos``: its latest entry, ties to the
+        later stage of the pact). NULL where there is no such entry. Cached."""
         steps = self.ladder
         stages = self.pact.stages
+        count = len(stages)
         clocked = {
             c.stage
             for c in self.pact.commitments
             if isinstance(c, ResponseCommitment | AcceptanceCommitment)
         }
         sc = self.stage_changes
+        position = ibis.cases(
+            *[(sc.stage == s.id, p) for p, s in enumerate(stages)], else_=ibis.null("int64")
+        )
         pivot = sc.group_by(c_lead=sc.lead_id).aggregate(
+            **{f"c_first_{p}": sc.at_s.min(where=sc.stage == s.id) for p, s in enumerate(stages)},
             **{
-                f"c_{kind}_{p}": (sc.at_s.min if kind == "first" else sc.at_s.max)(
-                    where=sc.stage == s.id
-                )
+                f"into_{p}": sc.at_s.max(where=sc.stage == s.id)
                 for p, s in enumerate(stages)
-                for kind in ("first", "last")
-            }
+                if s.id in clocked
+            },
+            c_latest=_order_key(sc.at_s, position, count).max(),
         )
         leads = self.leads.left_join(pivot, self.leads.lead_id == pivot.c_lead)
         won = next((s.id for s in stages if s.outcome is Outcome.WON), None)
@@ -319,56 +329,45 @@ class Frames:
             leads = leads.left_join(wins, leads.lead_id == wins.w_lead)
         current = leads.stage_s <= self.scope.as_of_s
         firsts: dict[str, ir.IntegerValue] = {}
-        lasts: list[ir.IntegerValue] = []
+        latest = [leads.c_latest, _order_key(leads.created_s, self._positions[steps[0]], count)]
         for p, s in enumerate(stages):
             now_in = ibis.ifelse(current & (leads.stage == s.id), leads.stage_s, ibis.null("int64"))
             low = [leads[f"c_first_{p}"], now_in]
-            high = [leads[f"c_last_{p}"], now_in]
+            latest.append(_order_key(now_in, p, count))
             if s.id == steps[0]:
                 low.append(leads.created_s)
-                high.append(leads.created_s)
             if s.id == won:
                 low.append(leads.w_first)
-                high.append(leads.w_last)
+                latest.append(_order_key(leads.w_last, p, count))
             firsts[f"first_{p}"] = least_present(low)
-            lasts.append(greatest_present(high))
-        # The stage it is in: the latest entry, ties to the later stage of the pact; one
-        # integer orders (time, position) (the offset keeps keys positive back to 1901).
-        m = len(stages)
-        order = [((last + _OFFSET) * m + p).fill_null(-1) for p, last in enumerate(lasts)]
-        wide = leads.select(
-            *FACT_COLUMNS,
-            **firsts,
-            **{f"into_{p}": leads[f"c_last_{p}"] for p, s in enumerate(stages) if s.id in clocked},
-            now_pos=ibis.greatest(*order) % m if m > 1 else ibis.literal(0, "int64"),
-        )
-        # Materialized before the columns computed from `first_p`: engines would otherwise
-        # compute each `first_p` again in every expression that reads it.
-        wide = self.source.cache(wide)
         reach = {
             f"reach_{self._positions[s]}": least_present(
-                [wide[f"first_{self._positions[t]}"] for t in steps[i:]]
+                [firsts[f"first_{self._positions[t]}"] for t in steps[i:]]
             )
             for i, s in enumerate(steps)
         }
-        return self.source.cache(wide.mutate(**reach, **self._next_entries(wide)))
+        facts = leads.select(
+            *FACT_COLUMNS,
+            **firsts,
+            **reach,
+            **{f"into_{p}": leads[f"into_{p}"] for p, s in enumerate(stages) if s.id in clocked},
+            now_pos=greatest_present(latest) % count,
+        )
+        return self.source.cache(facts)
 
-    def _next_entries(self, wide: ir.Table) -> dict[str, ir.IntegerValue]:
-        """Per stage p, ``next_p``: the lead's next first entry into another stage after its
-        first entry into p (later, or at the same instant and later in the pact)."""
-        out = {}
-        count = len(self.pact.stages)
-        for p in range(count):
-            at = wide[f"first_{p}"]
-            following = []
-            for q in range(count):
-                if q == p:
-                    continue
-                other = wide[f"first_{q}"]
+    def next_entry(self, stage: str) -> ir.IntegerValue:
+        """A `facts` column expression: the lead's next first entry into another stage after
+        its first entry into `stage` (later, or at the same instant and later in the pact)."""
+        f = self.facts
+        p = self._positions[stage]
+        at = f[f"first_{p}"]
+        following = []
+        for q in range(len(self.pact.stages)):
+            if q != p:
+                other = f[f"first_{q}"]
                 after = other >= at if q > p else other > at
                 following.append(ibis.ifelse(after, other, ibis.null("int64")))
-            out[f"next_{p}"] = least_present(following)
-        return out
+        return least_present(following)
 
     def reach_of(self, stage: str, name: str = "at_s") -> ir.Table:
         """(lead_id, `name`) for the leads that reached `stage`."""
@@ -385,6 +384,13 @@ class Frames:
 
 #: Added to epoch seconds to keep (time, position) keys positive (the calendars reach 1901).
 _OFFSET = 2**33
+
+
+def _order_key(at_s: ir.IntegerValue, position: ir.IntegerValue | int, count: int) -> ir.Value:
+    """(instant, stage position) as one integer that orders like the pair; NULL with either.
+    The largest key's remainder modulo `count` is the position of the latest entry."""
+    return (at_s + _OFFSET) * count + position
+
 
 #: "No such instant" for the NULL-safe least/greatest (every engine treats NULL differently).
 _NEVER = 2**62

@@ -39,6 +39,20 @@ def _row(
     }
 
 
+def _date_only(name: str, per: ir.Table) -> ir.Table:
+    """Dates without a time of day: nearly all values fall on the two most common times of day
+    (local midnight, which is not midnight UTC, and moves with daylight saving). `per`: counts
+    ``n`` per ``second`` of the UTC day."""
+    per = per.filter(per.second.notnull())
+    ranked = per.mutate(top=ibis.row_number().over(order_by=[ibis.desc(per.n), per.second]))
+    return ranked.aggregate(
+        check=ibis.literal("date_only"),
+        detail=ibis.literal(name),
+        count=ranked.n.sum(where=ranked.top < 2).fill_null(0).cast("int64"),
+        total=ranked.n.sum().fill_null(0).cast("int64"),
+    )
+
+
 def quality_checks(frames: Frames, won_stage: str | None) -> ir.Table:
     """One row per check (and per column, stage name or table where the check says so)."""
     source, cut = frames.source, frames.scope.as_of_s
@@ -79,27 +93,27 @@ def quality_checks(frames: Frames, won_stage: str | None) -> ir.Table:
             )
         )
     )
-    for name, rel, column in (
-        ("leads.created_at", leads, "created_s"),
-        ("activities.at", frames.activities, "at_s"),
-        ("touches.at", frames.touches, "at_s"),
-        ("stage_changes.at", frames.stage_changes, "at_s"),
-        ("deals.closed_at", frames.deals, "closed_s"),
+    # One pass over each stored table: its instants by second of the UTC day, before or
+    # after as_of (`_date_only` over those not after it; `after_as_of` counts the others).
+    for table, column in (
+        ("leads", "created_at"),
+        ("activities", "at"),
+        ("touches", "at"),
+        ("stage_changes", "at"),
     ):
-        # Dates without a time of day: nearly all values fall on the two most common times of
-        # day (local midnight, which is not midnight UTC, and moves with daylight saving).
-        col = rel[column]
-        times = rel.filter(col.notnull()).select(second=col % DAY_SECONDS)
-        per = times.group_by("second").aggregate(n=times.second.count())
-        ranked = per.mutate(top=ibis.row_number().over(order_by=[ibis.desc(per.n), per.second]))
+        raw = source.table(table)
+        at_s = source.seconds(raw[column])
+        times = raw.select(second=at_s % DAY_SECONDS, late=at_s > cut)
+        per = source.cache(times.group_by(["second", "late"]).aggregate(n=times.count()))
+        parts.append(_date_only(f"{table}.{column}", per.filter(~per.late)))
         parts.append(
-            ranked.aggregate(
-                check=ibis.literal("date_only"),
-                detail=ibis.literal(name),
-                count=ranked.n.sum(where=ranked.top < 2).fill_null(0).cast("int64"),
-                total=ranked.n.sum().fill_null(0).cast("int64"),
+            per.aggregate(
+                **_row("after_as_of", table, per.n.sum(where=per.late).fill_null(0), per.n.sum())
             )
         )
+    deals = frames.deals.filter(frames.deals.closed_s.notnull())
+    times = deals.select(second=deals.closed_s % DAY_SECONDS)
+    parts.append(_date_only("deals.closed_at", times.group_by("second").aggregate(n=times.count())))
     raw_leads = source.table("leads")
     changes = source.table("stage_changes")
     known = [stage.id for stage in frames.pact.stages]
@@ -128,11 +142,4 @@ def quality_checks(frames: Frames, won_stage: str | None) -> ir.Table:
             )
         )
     )
-    for table in ("leads", "activities", "touches", "stage_changes"):
-        raw = source.table(table)
-        column = raw.created_at if table == "leads" else raw.at
-        s = source.seconds(column)
-        parts.append(
-            raw.aggregate(**_row("after_as_of", table, raw.count(where=s > cut), raw.count()))
-        )
     return ibis.union(*parts)

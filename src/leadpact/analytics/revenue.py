@@ -46,8 +46,7 @@ def value_daily(
     )
     valued = f.select("lead_id", "created_s", value=persona_points)
     if activities:
-        a = frames.activities
-        a = a.filter(a.type.isin(list(activities)))
+        a = frames.activities_of(list(activities))
         # Each kind of activity once: its points when the lead did it at least once.
         kinds = _weighted(
             [
