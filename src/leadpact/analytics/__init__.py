@@ -8,7 +8,7 @@ store's SQLAlchemy tables, the services or the edges.
     calendar_table   business calendars as a joinable lookup table
     periods          report buckets and calendar periods as a day table
     conditions       the pact's conditions compiled to Ibis
-    frames           the base relations: tables cut at as_of, stage entries and reach
+    frames           the base relations: tables cut at as_of, one row of facts per lead
     stats            nearest-rank distributions every engine computes alike
     funnel, sla_metrics, revenue, quality   the metric expressions
     metrics          run every query of a report, as sorted records

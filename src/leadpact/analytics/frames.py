@@ -6,14 +6,20 @@ metric the same starting point:
 - every timestamp is whole UTC epoch seconds (``*_s``), nothing after `as_of` is seen: leads
   created later, touches, activities and stage changes after it; a deal closed after it is
   still open;
-- ``entries``: each lead's first entry into each stage of the pact, from sources that may
-  overlap (creation = the first funnel stage, the stage history, the lead's current stage, and
-  a won deal = the won stage at its close);
-  stage names the pact does not define are ignored (the data-quality section counts them);
-- ``reached``: when each lead reached each stage. On the funnel ladder (the pact's open and
-  won stages, in order) a lead reaches a stage when it enters that stage *or any later one*
-  (a lead that went straight to SQL was an MQL too), so counts fall monotonically down the
-  funnel; recycled, disqualified and lost stages are reached only by entering them.
+- ``facts``: one row per lead, the relation most metrics aggregate. Per pact stage it holds
+  the lead's first entry, from sources that may overlap (creation = the first funnel stage,
+  the stage history, the lead's current stage, and a won deal = the won stage at its close;
+  stage names the pact does not define are ignored, the data-quality section counts them),
+  and when it *reached* the stage. On the funnel ladder (the pact's open and won stages, in
+  order) a lead reaches a stage when it enters that stage *or any later one* (a lead that
+  went straight to SQL was an MQL too), so counts fall monotonically down the funnel;
+  recycled, disqualified and lost stages are reached only by entering them. It also holds
+  where SLA clocks start and the stage the lead is in at `as_of`.
+
+Aggregating one row per lead instead of one row per stage entry is what keeps a report on a
+million leads in seconds: a metric that needs several tests per lead (the funnel's pairs)
+counts leads grouped by the tests' outcomes packed into integer masks, then reads the counts
+per test back in Python.
 
 Small tables the metrics join (stages, days, calendars) are Ibis memtables; the big shared
 intermediates are cached in the engine (`Table.cache`) so each query does not redo them.

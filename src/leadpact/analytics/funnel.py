@@ -2,7 +2,7 @@
 
 Definitions (docs/report.md states them for users):
 
-- A lead *reaches* a stage as `Frames.reached` says (on the ladder: that stage or a later one).
+- A lead *reaches* a stage as `Frames.facts` says (on the ladder: that stage or a later one).
 - A *pair* (A, B) says a lead reached ladder stage A and, by `as_of`, also B: B = A (the
   base), B a later ladder stage, or B off the ladder (lost, recycled, disqualified) entered at
   or after reaching A. Conversion from A to B in a period = leads that reached A in the period
