@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def test_the_pact_moves_leads_and_records_why(engine):
             "junk": "disqualified",
             "customer": "won",
         }
-        assert stored(conn, "hot")["stage_at"] == NOW
+        assert stored(conn, "hot")["stage_at"] == NOW - DAY  # its demo request qualified it
         assert stored(conn, "customer")["stage_at"] == NOW - 10 * DAY
         recorded = changes(conn)
     assert [(c["lead_id"], c["from_stage"], c["to_stage"]) for c in recorded] == [
@@ -122,9 +123,14 @@ def test_the_pact_moves_leads_and_records_why(engine):
         ("warm", "lead", "mql"),
     ]
     hot = recorded[1]
-    assert (hot["at"], hot["actor"], hot["seconds_in_from"]) == (NOW, "pact", 10 * 86400.0)
+    assert (hot["at"], hot["actor"], hot["seconds_in_from"]) == (NOW - DAY, "pact", 9 * 86400.0)
     assert hot["reason"] == "pact: entry criteria of sql met"
     assert recorded[2]["reason"] == DISQUALIFY_REASON
+    # Fit alone disqualifies the junk lead: from when it entered its stage (after creation).
+    assert recorded[2]["at"] == NOW - 10 * DAY
+    # The accepted lead met the SQL rule (two pricing-page views) with its second view.
+    assert (recorded[0]["at"], recorded[0]["seconds_in_from"]) == (NOW - DAY, 9 * 86400.0)
+    assert recorded[3]["at"] == NOW - DAY
 
 
 def test_rescoring_again_changes_nothing(engine):
@@ -196,6 +202,8 @@ def test_stage_rules_may_test_sales_touches(engine):
     assert summary.moves == {("lead", "disqualified"): 1}
     with engine.connect() as conn:
         assert stored(conn, "ghost")["stage"] == "disqualified"
+        # Dated at its second attempt (the rule needs two), not at the rescore.
+        assert [(c["lead_id"], c["at"]) for c in changes(conn)] == [("ghost", NOW - DAY)]
 
 
 def test_an_empty_workspace(engine):
@@ -299,3 +307,112 @@ def test_rescoring_some_leads_leaves_the_others(engine, monkeypatch):
         assert stored(conn, "warm")["scored_at"] == NOW
     with engine.begin() as conn:
         assert rescore(conn, pact, now=NOW, lead_ids=[]).leads == 0
+
+
+# --- Dating the pact's moves after importing history ---------------------------------------------
+
+HISTORY_NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+
+LEADS_CSV = """\
+id,title,employees,industry,country,created_at,owner,team,stage,became_sal_at
+warm,CEO,250,software,DK,2024-10-01T09:00:00Z,Sofie Dahl,sales-dk,lead,
+hot,CEO,400,logistics,SE,2024-11-01T09:00:00Z,Sofie Dahl,sales-dk,lead,
+junk,Student,5,retail,US,2024-11-03T08:00:00Z,,,lead,
+faded,Student,5,retail,US,2024-10-03T08:00:00Z,,,lead,
+accepted,CEO,300,software,NO,2024-10-05T08:00:00Z,Emil Storm,sales-dk,sal,2025-01-06T15:00:00Z
+"""
+ACTIVITIES_CSV = """\
+lead_id,type,at
+warm,page_view,2025-01-10T10:00:00Z
+warm,pricing_page_view,2025-02-15T10:00:00Z
+warm,page_view,2025-03-01T10:00:00Z
+hot,page_view,2025-03-02T10:00:00Z
+hot,demo_request,2025-03-28T14:30:00Z
+faded,content_download,2025-01-01T00:00:00Z
+accepted,pricing_page_view,2024-12-20T10:00:00Z
+accepted,pricing_page_view,2025-01-02T10:00:00Z
+"""
+
+
+@pytest.fixture
+def history_ws(tmp_path, db_url):
+    """A workspace with the example pact and a few months of imported history, caught up by
+    the rescore the import runs (the workspace clock at HISTORY_NOW)."""
+    from leadpact.clock import FixedClock
+    from leadpact.services.importing import import_file
+    from leadpact.services.workspace import open_workspace
+    from leadpact.settings import Settings
+
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / "pact.yaml").write_text(EXAMPLE_TEXT, encoding="utf-8")
+    (tmp_path / "leads.csv").write_text(LEADS_CSV, encoding="utf-8")
+    (tmp_path / "activities.csv").write_text(ACTIVITIES_CSV, encoding="utf-8")
+    settings = Settings(database_url=db_url)
+    workspace = open_workspace(folder, settings=settings, clock=FixedClock(HISTORY_NOW))
+    import_file(workspace, tmp_path / "leads.csv", score=False)
+    report = import_file(workspace, tmp_path / "activities.csv")
+    assert report.scored
+    yield workspace
+    workspace.close()
+
+
+def pact_changes(conn):
+    query = select(stage_changes).where(stage_changes.c.actor == "pact")
+    return {row["lead_id"]: dict(row) for row in conn.execute(query).mappings()}
+
+
+def utc(text):
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_a_catch_up_rescore_dates_moves_when_the_leads_qualified(history_ws):
+    with history_ws.engine.connect() as conn:
+        moves = pact_changes(conn)
+        stage = {row.id: (row.stage, row.stage_at) for row in conn.execute(select(leads))}
+    assert {lead_id: (c["from_stage"], c["to_stage"]) for lead_id, c in moves.items()} == {
+        "warm": ("lead", "mql"),
+        "hot": ("lead", "sql"),
+        "junk": ("lead", "disqualified"),
+        "faded": ("lead", "disqualified"),
+        "accepted": ("sal", "sql"),
+    }
+    # The pricing-page view made the good-fit lead an MQL; the demo request made an SQL.
+    assert moves["warm"]["at"] == utc("2025-02-15T10:00:00Z")
+    assert moves["hot"]["at"] == utc("2025-03-28T14:30:00Z")
+    # A junk lead with no activity qualified for disqualification when it was created.
+    assert moves["junk"]["at"] == utc("2024-11-03T08:00:00Z")
+    # 15 points decay below 5 after log2(3) half-lives of 30 days: 47.55 days.
+    crossing = utc("2025-01-01T00:00:00Z") + timedelta(days=30 * math.log2(3))
+    assert abs(moves["faded"]["at"] - crossing) < timedelta(seconds=1)
+    # Two pricing-page views met the SQL rule on 2 January, before the lead entered `sal`
+    # (the CRM's "became SAL" date): dated at its entry into `sal`, not before.
+    assert moves["accepted"]["at"] == utc("2025-01-06T15:00:00Z")
+    assert moves["accepted"]["seconds_in_from"] == 0.0
+    assert (
+        moves["warm"]["seconds_in_from"]
+        == (utc("2025-02-15T10:00:00Z") - utc("2024-10-01T09:00:00Z")).total_seconds()
+    )
+    for lead_id, change in moves.items():
+        assert stage[lead_id] == (change["to_stage"], change["at"])
+
+
+def test_sla_clocks_start_when_the_leads_qualified(history_ws):
+    from leadpact.services.sla import sla_status
+
+    clocks = {(c.lead_id, c.commitment_id): c for c in sla_status(history_ws, HISTORY_NOW)}
+    acceptance = clocks[("warm", "mql-acceptance")]
+    assert acceptance.started_at == utc("2025-02-15T10:00:00Z")
+    assert acceptance.status.value == "breached"  # nobody accepted it in six weeks
+    started = {c.started_at for (lead_id, _), c in clocks.items() if lead_id == "hot"}
+    assert started == {utc("2025-03-28T14:30:00Z")}
+
+
+def test_rescoring_some_leads_dates_their_moves_too(engine):
+    with engine.begin() as conn:
+        add(conn, "hot", activities=[("demo_request", 3 * DAY)], **GOOD_FIT)
+        add(conn, "warm", activities=[("pricing_page_view", 2 * DAY)], **GOOD_FIT)
+    with engine.begin() as conn:
+        rescore(conn, PACT, now=NOW, lead_ids=["warm"])
+    with engine.connect() as conn:
+        assert [(c["lead_id"], c["at"]) for c in changes(conn)] == [("warm", NOW - 2 * DAY)]

@@ -16,7 +16,8 @@ is derived from the pact's stage list (`transition_table`):
 - **Terminal**: won and lost stages allow no move.
 
 `decide_stage` applies the entry criteria of the stages the pact decides (``source: pact``);
-`decide_stages` is its batch twin over numpy columns.
+`decide_stages` is its batch twin over numpy columns; `decision_conditions` and `decision_fields`
+list what they test.
 """
 
 from __future__ import annotations
@@ -170,6 +171,21 @@ def _pact_stages(pact: Pact) -> list[tuple[int, Condition]]:
         for i, s in enumerate(funnel(pact))
         if s.source is StageSource.PACT and s.entry is not None  # `Pact` requires an entry
     ]
+
+
+def decision_conditions(pact: Pact) -> list[Condition]:
+    """The conditions the pact's stage decisions test (what `decide_stages` reads): the entry
+    criteria of the stages the pact decides, and ``handling.disqualify.when``."""
+    conditions = [entry for _, entry in _pact_stages(pact)]
+    disqualify = pact.handling.disqualify
+    if disqualify is not None and disqualify.when is not None:
+        conditions.append(disqualify.when)
+    return conditions
+
+
+def decision_fields(pact: Pact) -> set[str]:
+    """The fields the pact's stage decisions test (`decision_conditions`)."""
+    return {test.field for condition in decision_conditions(pact) for test in walk(condition)}
 
 
 def _auto_disqualify_scope(pact: Pact) -> int:

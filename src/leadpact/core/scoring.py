@@ -1,8 +1,9 @@
 """Lead scoring by the pact: fit to the ICP, persona, decayed engagement and matrix priority.
 
 One lead at a time (`score`, with every point explained) or millions at once (`score_many`,
-numpy columns); the two paths compute the same numbers in the same order, and a property test
-holds them to it. The rules (PRODUCT.md parts 2 and 3):
+numpy columns; `score_many_at` scores each lead as of its own instant); the two paths compute
+the same numbers in the same order, and a property test holds them to it. The rules
+(PRODUCT.md parts 2 and 3):
 
 - **Fit** (0-100): each ICP criterion weighs ``6 - importance`` (importance 1 weighs 5);
   ``fit = 100 * weight of the criteria met / total weight``. Grades A-C from
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from leadpact.core.conditions import ACTIVITY_TYPES, FieldTest, Op, evaluate_many
+from leadpact.core.conditions import ACTIVITY_TYPES, FieldTest, Op, evaluate_many, walk
 from leadpact.core.models import (
     FACT_FIELDS,
     Activity,
@@ -267,39 +268,91 @@ def score_many(
         ValueError: an activity points at no lead.
     """
     _require_aware_now(now)
+    return _score_columns(leads, activities, pact, (now - _EPOCH) // _MICROSECOND)
+
+
+def score_many_at(
+    leads: Mapping[str, npt.NDArray[Any]],
+    activities: Mapping[str, npt.NDArray[Any]],
+    pact: Pact,
+    *,
+    at: npt.NDArray[np.datetime64],
+) -> ScoreColumns:
+    """`score_many` with each lead scored as of its own instant (same arithmetic).
+
+    Lead i is scored as `score_many` would score it with ``now = at[i]``: activities after
+    ``at[i]`` or older than the window at ``at[i]`` do not count, and decay runs to ``at[i]``.
+    `core.qualification` uses it to score a lead at many instants of its history at once (one
+    row per lead and instant).
+
+    Args:
+        leads: lead columns, as for `score_many`.
+        activities: activity columns, as for `score_many`.
+        pact: the agreement whose `icp`, `scoring` and `matrix` decide.
+        at: one instant per lead (``datetime64``, UTC; no NaT).
+
+    Returns:
+        One array per measure (`ScoreColumns`), element i for lead i as of ``at[i]``.
+
+    Raises:
+        ValueError: `at` does not hold one instant per lead, or an activity points at no lead.
+    """
+    return _score_columns(leads, activities, pact, _instants(at, len(leads["id"])))
+
+
+def engagement_many_at(
+    activities: Mapping[str, npt.NDArray[Any]],
+    n: int,
+    pact: Pact,
+    *,
+    at: npt.NDArray[np.datetime64],
+) -> tuple[FloatArray, dict[str, IntArray]]:
+    """The engagement and activity counts `score_many_at` gives `n` leads (same arithmetic).
+
+    Fit, grade and persona do not change with time unless an ICP criterion tests activity
+    counts (`fit_reads_activities`): scoring a lead at many instants then needs only this.
+
+    Args:
+        activities: activity columns, as for `score_many`.
+        n: the number of leads.
+        pact: the agreement whose `scoring.engagement` decides.
+        at: one instant per lead (``datetime64``, UTC; no NaT).
+
+    Returns:
+        Engagement per lead, and activity counts per type (``ScoreColumns.counts``).
+
+    Raises:
+        ValueError: `at` does not hold one instant per lead, or an activity points at no lead.
+    """
+    return _engagement(activities, n, pact, _instants(at, n))
+
+
+def fit_reads_activities(pact: Pact) -> bool:
+    """Whether an ICP criterion tests activity counts (so fit changes as activities happen)."""
+    return any(
+        test.field.startswith("activities.")
+        for criterion in pact.icp.criteria
+        for test in walk(criterion.when)
+    )
+
+
+def _instants(at: npt.NDArray[np.datetime64], n: int) -> IntArray:
+    instants = np.asarray(at).astype("datetime64[us]")
+    if len(instants) != n or np.isnat(instants).any():
+        raise ValueError(f"scoring at instants needs one instant per lead ({n})")
+    return instants.astype(np.int64)
+
+
+def _score_columns(
+    leads: Mapping[str, npt.NDArray[Any]],
+    activities: Mapping[str, npt.NDArray[Any]],
+    pact: Pact,
+    now_us: int | IntArray,
+) -> ScoreColumns:
+    """`score_many` at `now_us` microseconds since the epoch: one instant, or one per lead."""
     n = len(leads["id"])
-    rules = pact.scoring.engagement
-    kinds = len(ACTIVITY_TYPES)
+    engagement, counts = _engagement(activities, n, pact, now_us)
 
-    # Which activities count: known type, not in the future, inside the window.
-    lead = np.asarray(activities["lead"], dtype=np.int64)
-    code = np.asarray(activities["type"], dtype=np.int64)
-    at = np.asarray(activities["at"]).astype("datetime64[us]")
-    if len(lead) and (lead.min() < 0 or lead.max() >= n):
-        raise ValueError(f"activity lead positions must lie in 0..{n - 1}")
-    age_us = ((now - _EPOCH) // _MICROSECOND) - at.astype(np.int64)
-    keep = ~np.isnat(at) & (code >= 0) & (code < kinds) & (age_us >= 0)
-    if rules.window is not None:
-        keep &= age_us <= rules.window // _MICROSECOND
-    lead, code, age_seconds = lead[keep], code[keep], age_us[keep] / 1e6
-    cell = lead * kinds + code
-    count_matrix = np.bincount(cell, minlength=n * kinds).reshape(n, kinds)
-
-    points = np.array([rules.points.get(t, 0.0) for t in ACTIVITY_TYPES], dtype=np.float64)
-    decayed = np.zeros(len(cell), dtype=np.float64)
-    for kind in rules.points:
-        rows = code == _TYPE_CODE[kind]
-        decayed[rows] = _decayed_points(points[_TYPE_CODE[kind]], age_seconds[rows], rules)
-    # bincount adds each cell's weights in input order: the scalar path's order.
-    sums = np.bincount(cell, weights=decayed, minlength=n * kinds).reshape(n, kinds)
-    total = np.zeros(n, dtype=np.float64)
-    for kind in rules.points:
-        per_type = sums[:, _TYPE_CODE[kind]]
-        cap = rules.caps.get(kind)
-        total += per_type if cap is None else np.minimum(per_type, cap)
-    engagement = np.minimum(np.maximum(total, 0.0), rules.cap)
-
-    counts = {t: count_matrix[:, i].astype(np.int64) for i, t in enumerate(ACTIVITY_TYPES)}
     # A criterion sees what the scalar path sees: the lead's own facts, persona, counts.
     columns = {name: leads[name] for name in FACT_FIELDS if name in leads}
     persona = np.full(n, None, dtype=object)
@@ -323,12 +376,54 @@ def score_many(
         fit_grade=fit_grade,
         persona=persona,
         engagement=engagement,
-        priority=_priorities(fit, engagement, pact),
+        priority=priorities(fit, engagement, pact),
         counts=counts,
     )
 
 
-def _priorities(fit: FloatArray, engagement: FloatArray, pact: Pact) -> IntArray:
+def _engagement(
+    activities: Mapping[str, npt.NDArray[Any]],
+    n: int,
+    pact: Pact,
+    now_us: int | IntArray,
+) -> tuple[FloatArray, dict[str, IntArray]]:
+    """Engagement and counts of `n` leads at `now_us`: one instant, or one per lead."""
+    rules = pact.scoring.engagement
+    kinds = len(ACTIVITY_TYPES)
+
+    # Which activities count: known type, not in the future, inside the window.
+    lead = np.asarray(activities["lead"], dtype=np.int64)
+    code = np.asarray(activities["type"], dtype=np.int64)
+    at = np.asarray(activities["at"]).astype("datetime64[us]")
+    if len(lead) and (lead.min() < 0 or lead.max() >= n):
+        raise ValueError(f"activity lead positions must lie in 0..{n - 1}")
+    scored_at = now_us[lead] if isinstance(now_us, np.ndarray) else now_us
+    age_us = scored_at - at.astype(np.int64)
+    keep = ~np.isnat(at) & (code >= 0) & (code < kinds) & (age_us >= 0)
+    if rules.window is not None:
+        keep &= age_us <= rules.window // _MICROSECOND
+    lead, code, age_seconds = lead[keep], code[keep], age_us[keep] / 1e6
+    cell = lead * kinds + code
+    count_matrix = np.bincount(cell, minlength=n * kinds).reshape(n, kinds)
+
+    points = np.array([rules.points.get(t, 0.0) for t in ACTIVITY_TYPES], dtype=np.float64)
+    decayed = np.zeros(len(cell), dtype=np.float64)
+    for kind in rules.points:
+        rows = code == _TYPE_CODE[kind]
+        decayed[rows] = _decayed_points(points[_TYPE_CODE[kind]], age_seconds[rows], rules)
+    # bincount adds each cell's weights in input order: the scalar path's order.
+    sums = np.bincount(cell, weights=decayed, minlength=n * kinds).reshape(n, kinds)
+    total = np.zeros(n, dtype=np.float64)
+    for kind in rules.points:
+        per_type = sums[:, _TYPE_CODE[kind]]
+        cap = rules.caps.get(kind)
+        total += per_type if cap is None else np.minimum(per_type, cap)
+    engagement = np.minimum(np.maximum(total, 0.0), rules.cap)
+    counts = {t: count_matrix[:, i].astype(np.int64) for i, t in enumerate(ACTIVITY_TYPES)}
+    return engagement, counts
+
+
+def priorities(fit: FloatArray, engagement: FloatArray, pact: Pact) -> IntArray:
     """`Matrix.priority` over arrays."""
     matrix = pact.matrix
     good = fit >= matrix.fit_threshold

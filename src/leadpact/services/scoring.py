@@ -2,8 +2,10 @@
 
 `rescore` reads the leads and their recent activities in column form, scores them and decides
 the stages the pact owns with the numpy batch path of `core` (`score_many`, `decide_stages`),
-then writes the scores back and records the stage changes. `explain` scores one lead with the
-scalar path (`core.scoring.score`), which has the same meaning and lists every point.
+dates each move at the instant the lead qualified for it (`core.qualification`, from the
+history of the leads that move), then writes the scores back and records the stage changes.
+`explain` scores one lead with the scalar path (`core.scoring.score`), which has the same
+meaning and lists every point.
 
 Both run inside the caller's transaction (`Workspace.transaction()`); neither commits.
 Measured choices (docs/scoring.md, "Performance"): activities are read as raw (lead, type,
@@ -43,10 +45,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from leadpact.core.conditions import ACTIVITY_TYPES, walk
-from leadpact.core.lifecycle import PACT_ACTOR, decide_stages, transition
+from leadpact.core.conditions import ACTIVITY_TYPES
+from leadpact.core.lifecycle import PACT_ACTOR, decide_stages, decision_fields, transition
 from leadpact.core.models import FACT_FIELDS, Score, StageChange, TouchOutcome
 from leadpact.core.pact import Pact
+from leadpact.core.qualification import qualified_at
 from leadpact.core.scoring import ScoreColumns, score, score_many
 from leadpact.store.events import list_activities
 from leadpact.store.leads import get_lead
@@ -57,6 +60,10 @@ CHUNK = 500_000
 
 #: Lead ids per query when rescoring some leads (SQL parameter limits: SQLite 32,766).
 ID_BATCH = 5_000
+
+#: Slack below the window's start when reading activities: `core` applies the exact window on
+#: exact instants.
+WINDOW_SLACK = timedelta(seconds=1)
 
 #: Reasons recorded on the stage changes the pact's rules make.
 ENTRY_REASON = "pact: entry criteria of {stage} met"
@@ -122,13 +129,16 @@ def rescore(
     """Score the leads, move the leads whose stage the pact decides, and store both.
 
     Erased leads are left alone. Opted-out leads are scored but never moved by the pact
-    (they are on their way out of the database, not into the sales flow). A stage change is
-    recorded once (its key is lead, stage and `now`), with the seconds spent in the stage left.
+    (they are on their way out of the database, not into the sales flow). Each move is dated
+    at the instant the lead qualified for it (`core.qualification.qualified_at`: the start of
+    its latest uninterrupted qualification, never before it entered the stage it leaves, never
+    after `now`); the lead's `stage_at` becomes that instant. A stage change is recorded once
+    (its key is lead, stage and that instant), with the seconds spent in the stage left.
 
     Args:
         conn: a connection inside the caller's transaction.
         pact: the agreement.
-        now: the instant to score at (timezone-aware); also the time of the stage changes.
+        now: the instant to score at (timezone-aware); the moves are decided at it.
         lead_ids: only these leads (those an event just touched); default every lead.
             Engagement decays with time, so every lead still needs a full rescore now and
             then (e.g. nightly).
@@ -169,8 +179,10 @@ def _rescore(
     moved = np.nonzero(decided != current)[0]
 
     _write_scores(conn, ids, scores, now=now)
-    spent = (np.datetime64(_naive_utc(now), "us") - stage_at[moved]) / np.timedelta64(1, "s")
-    moves = _write_moves(conn, pact, ids[moved], current[moved], decided[moved], spent, now=now)
+    leaving = _Leaving(ids[moved], {n: c[moved] for n, c in columns.items()}, stage_at[moved])
+    dated = _qualifying_dates(conn, pact, leaving, decided[moved], history, moved, now=now)
+    spent = (dated - leaving.stage_at) / np.timedelta64(1, "s")
+    moves = _write_moves(conn, pact, leaving.ids, current[moved], decided[moved], dated, spent)
     return ScoringSummary(
         scored_at=now,
         leads=n,
@@ -223,16 +235,26 @@ def _read_activities(
     of leads not in `position` (erased ones) are dropped.
     """
     rules = pact.scoring.engagement
-    code = case(
-        {kind: i for i, kind in enumerate(ACTIVITY_TYPES)}, value=activities.c.type, else_=-1
-    )
-    query = select(activities.c.lead_id, code, instant_expression(conn, activities.c.at))
+    query = select(activities.c.lead_id, _type_code(), instant_expression(conn, activities.c.at))
     query = query.where(activities.c.at <= now)
     if only is not None:
         query = query.where(activities.c.lead_id.in_(only))
     if rules.window is not None:
-        # A second of slack: the exact window is applied by `core` on exact instants.
-        query = query.where(activities.c.at >= now - rules.window - timedelta(seconds=1))
+        query = query.where(activities.c.at >= now - rules.window - WINDOW_SLACK)
+    return _activity_columns(conn, query, position)
+
+
+def _type_code() -> ColumnElement[Any]:
+    """The activity type as its code (`core.scoring.type_codes`), computed in SQL."""
+    return case(
+        {kind: i for i, kind in enumerate(ACTIVITY_TYPES)}, value=activities.c.type, else_=-1
+    )
+
+
+def _activity_columns(
+    conn: Connection, query: Any, position: Mapping[str, int]
+) -> dict[str, npt.NDArray[Any]]:
+    """(lead position, type code, instant) columns of a (lead_id, code, instant) query."""
     leads_at: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
     codes: list[npt.NDArray[np.int16]] = [np.zeros(0, dtype=np.int16)]
     instants: list[npt.NDArray[np.datetime64]] = [np.zeros(0, dtype="datetime64[us]")]
@@ -260,11 +282,7 @@ def _touch_facts(
     only: list[str] | None,
 ) -> dict[str, npt.NDArray[Any]]:
     """`attempts` and `connected` per lead, when a stage rule tests them."""
-    conditions = [s.entry for s in pact.stages if s.entry is not None]
-    if pact.handling.disqualify is not None and pact.handling.disqualify.when is not None:
-        conditions.append(pact.handling.disqualify.when)
-    fields = {test.field for condition in conditions for test in walk(condition)}
-    if not fields & {"attempts", "connected"}:
+    if not _tests_touches(pact):
         return {}
     connections = [o.value for o in TouchOutcome if o.is_connection]
     query = (
@@ -309,8 +327,132 @@ def utc_datetimes(conn: Connection, values: tuple[Any, ...]) -> npt.NDArray[np.d
     return np.array(values, dtype="datetime64[us]")
 
 
-def _naive_utc(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(tzinfo=None)
+def _db_instants(conn: Connection, values: npt.NDArray[np.datetime64]) -> list[str]:
+    """UTC instants as text a temporary `UtcDateTime` column takes as stored values.
+
+    SQLite keeps SQLAlchemy's naive text ("2025-03-01 09:30:15.123456"), compared as text:
+    the microseconds must always be there; PostgreSQL parses the same text with an offset.
+    """
+    text = np.char.replace(np.datetime_as_string(values.astype("datetime64[us]")), "T", " ")
+    suffix = "+00:00" if conn.dialect.name == "postgresql" else ""
+    return [f"{value}{suffix}" for value in text.tolist()]
+
+
+# --- Dating the moves ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Leaving:
+    """The leads the pact moves: ids, fact columns and when they entered their stage."""
+
+    ids: npt.NDArray[np.object_]
+    columns: dict[str, npt.NDArray[Any]]
+    stage_at: npt.NDArray[np.datetime64]
+
+
+def _qualifying_dates(
+    conn: Connection,
+    pact: Pact,
+    leaving: _Leaving,
+    targets: npt.NDArray[np.object_],
+    history: Mapping[str, npt.NDArray[Any]],
+    moved: npt.NDArray[np.intp],
+    *,
+    now: datetime,
+) -> npt.NDArray[np.datetime64]:
+    """When each moving lead qualified for its move (`core.qualification.qualified_at`).
+
+    Reads only the moving leads' history, in bulk through a temporary table of their ids:
+    their creation instants, their activities older than the ones scoring read (from the
+    window's length before they entered their stage on) and, when a stage rule tests them,
+    their touches. Scoring's activities (`history`) are reused.
+    """
+    k = len(moved)
+    if not k:
+        return np.zeros(0, dtype="datetime64[us]")
+    rules = pact.scoring.engagement
+    moving = _temporary(
+        conn,
+        "leadpact_moving",
+        Column("id", String(200), primary_key=True),
+        Column("read_from", UtcDateTime()),
+    )
+    # Activities that can count at the stage entry or later (a window before it) matter.
+    read_from = leaving.stage_at - np.timedelta64((rules.window or timedelta(0)) + WINDOW_SLACK)
+    loaded = zip(leaving.ids.tolist(), _db_instants(conn, read_from), strict=True)
+    _load(conn, moving, loaded)
+    position = {lead_id: i for i, lead_id in enumerate(leaving.ids.tolist())}
+
+    created = np.array(leaving.stage_at, dtype="datetime64[us]")
+    query = select(leads.c.id, instant_expression(conn, leads.c.created_at)).join(
+        moving, moving.c.id == leads.c.id
+    )
+    for chunk in fetch_chunks(conn, query):
+        lead_ids, ats = zip(*chunk, strict=True)
+        rows = np.fromiter(map(position.__getitem__, lead_ids), dtype=np.int64, count=len(chunk))
+        created[rows] = utc_datetimes(conn, ats)
+
+    subset = np.full(int(moved.max()) + 1, -1, dtype=np.int64)
+    subset[moved] = np.arange(k)
+    lead = np.asarray(history["lead"], dtype=np.int64)
+    mine = np.flatnonzero(lead < len(subset))
+    mine = mine[subset[lead[mine]] >= 0]
+    parts = [{"lead": subset[lead[mine]], "type": history["type"][mine], "at": history["at"][mine]}]
+    if rules.window is not None:
+        older = (
+            select(activities.c.lead_id, _type_code(), instant_expression(conn, activities.c.at))
+            .join(moving, moving.c.id == activities.c.lead_id)
+            .where(
+                activities.c.at >= moving.c.read_from,
+                activities.c.at < now - rules.window - WINDOW_SLACK,
+            )
+        )
+        parts.append(_activity_columns(conn, older, position))
+    made = _touch_history(conn, moving, position, now=now) if _tests_touches(pact) else None
+    moving.drop(conn)
+    return qualified_at(
+        leaving.columns | {"id": leaving.ids},
+        {name: np.concatenate([part[name] for part in parts]) for name in parts[0]},
+        targets,
+        np.maximum(created, leaving.stage_at),
+        pact,
+        now=now,
+        touches=made,
+    )
+
+
+def _tests_touches(pact: Pact) -> bool:
+    """Whether a stage rule tests the lead's touches (``attempts``, ``connected``)."""
+    return bool(decision_fields(pact) & {"attempts", "connected"})
+
+
+def _touch_history(
+    conn: Connection, moving: Table, position: Mapping[str, int], *, now: datetime
+) -> dict[str, npt.NDArray[Any]]:
+    """(lead position, instant, connected) of the moving leads' touches up to `now`."""
+    connections = [o.value for o in TouchOutcome if o.is_connection]
+    query = (
+        select(
+            touches.c.lead_id,
+            instant_expression(conn, touches.c.at),
+            case((touches.c.outcome.in_(connections), 1), else_=0),
+        )
+        .join(moving, moving.c.id == touches.c.lead_id)
+        .where(touches.c.at <= now)
+    )
+    lead: list[int] = []
+    connected: list[int] = []
+    instants: list[npt.NDArray[np.datetime64]] = [np.zeros(0, dtype="datetime64[us]")]
+    for chunk in fetch_chunks(conn, query):
+        lead_ids, ats, reached = zip(*chunk, strict=True)
+        lead += map(position.__getitem__, lead_ids)
+        connected += reached
+        instants.append(utc_datetimes(conn, ats))
+    return {
+        "lead": np.array(lead, dtype=np.int64),
+        "at": np.concatenate(instants),
+        "connected": np.array(connected, dtype=np.bool_),
+    }
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -395,34 +537,41 @@ def _write_moves(
     ids: npt.NDArray[np.object_],
     from_stages: npt.NDArray[np.object_],
     to_stages: npt.NDArray[np.object_],
+    dates: npt.NDArray[np.datetime64],
     seconds: npt.NDArray[np.float64],
-    *,
-    now: datetime,
 ) -> dict[tuple[str, str], int]:
-    """Record the pact's stage changes and move the leads.
+    """Record the pact's stage changes, each at its date, and move the leads.
 
-    Each distinct move is checked once by `core.lifecycle.transition`, then stamped per lead;
-    the changes are bulk-loaded into a temporary table, copied into `stage_changes` (a key
-    already stored is skipped) and applied to `leads` with one `UPDATE ... FROM`.
+    Each distinct move is checked once by `core.lifecycle.transition`, then stamped per lead
+    and date; the changes are bulk-loaded into a temporary table, copied into `stage_changes`
+    (a key already stored is skipped) and applied to `leads` with one `UPDATE ... FROM`.
     """
+    if not len(ids):
+        return {}
     disqualify = pact.handling.disqualify
     templates: dict[tuple[str, str], StageChange] = {}
     rows: list[tuple[Any, ...]] = []
     moves: Counter[tuple[str, str]] = Counter()
-    for lead_id, old, new, spent in zip(
-        ids.tolist(), from_stages.tolist(), to_stages.tolist(), seconds.tolist(), strict=True
+    instants = dates.astype("datetime64[us]").tolist()  # naive UTC datetimes
+    for lead_id, old, new, naive, stored, spent in zip(
+        ids.tolist(),
+        from_stages.tolist(),
+        to_stages.tolist(),
+        instants,
+        _db_instants(conn, dates),
+        seconds.tolist(),
+        strict=True,
     ):
+        at = naive.replace(tzinfo=UTC)
         if (old, new) not in templates:
             automatic = disqualify is not None and new == disqualify.to
             reason = DISQUALIFY_REASON if automatic else ENTRY_REASON.format(stage=new)
             templates[(old, new)] = transition(
-                old, new, lead_id=lead_id, at=now, pact=pact, reason=reason, actor=PACT_ACTOR
+                old, new, lead_id=lead_id, at=at, pact=pact, reason=reason, actor=PACT_ACTOR
             )
-        change = replace(templates[(old, new)], lead_id=lead_id)
+        change = replace(templates[(old, new)], lead_id=lead_id, at=at)
         moves[(old, new)] += 1
-        rows.append((change.key, lead_id, old, new, change.reason, spent))
-    if not rows:
-        return {}
+        rows.append((change.key, lead_id, old, new, stored, change.reason, spent))
     moved = _temporary(
         conn,
         "leadpact_stage_moves",
@@ -430,6 +579,7 @@ def _write_moves(
         Column("lead_id", String(200)),
         Column("from_stage", String(50)),
         Column("to_stage", String(50)),
+        Column("at", UtcDateTime()),
         Column("reason", Text),
         Column("seconds_in_from", Float),
     )
@@ -440,7 +590,7 @@ def _write_moves(
         moved.c.lead_id,
         moved.c.from_stage,
         moved.c.to_stage,
-        literal(now, UtcDateTime()),
+        moved.c.at,
         moved.c.reason,
         literal(PACT_ACTOR, String()),
         moved.c.seconds_in_from,
@@ -452,7 +602,7 @@ def _write_moves(
     conn.execute(
         update(leads)
         .where(leads.c.id == moved.c.lead_id)
-        .values(stage=moved.c.to_stage, stage_at=now)
+        .values(stage=moved.c.to_stage, stage_at=moved.c.at)
     )
     moved.drop(conn)
     return dict(moves)
