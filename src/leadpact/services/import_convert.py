@@ -4,13 +4,13 @@ A `Converter` knows where each canonical column comes from (a source column or a
 reads every value by its column's type (`services.import_values`), sets aside the rows with an
 unreadable or missing value (with the reason), notes odd but readable values, and derives the
 stored columns the file does not give: defaults, event keys and lead row hashes
-(`services.import_keys`), and the stage history of `became_<stage>_at` columns. Everything is
-done on whole Arrow columns; only rejected rows become Python objects.
+(`services.import_keys`), and the stage history of `became_<stage>_at` columns
+(`services.import_history`). Everything is done on whole Arrow columns; only rejected rows
+become Python objects.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from leadpact.services.import_columns import (
     normalize,
     vocabulary,
 )
+from leadpact.services.import_history import stage_history
 from leadpact.services.import_readers import Batch, Lines
 from leadpact.services.import_report import Notes, Reject
 from leadpact.services.import_store import Rows
@@ -253,7 +254,9 @@ class Converter:
         chunk = Chunk(values, lines, rejects, batch)
         self._derive(chunk)
         if self.dated and self.kind is Kind.LEADS:
-            chunk.history = self._history(values, lines)
+            chunk.history = stage_history(
+                values, lines, self.entered, stage_at="stage_at" in self.plan
+            )
         return chunk
 
     def _typed(self, name: str, text: pa.Array, problems: Problems) -> pa.Array:
@@ -378,65 +381,3 @@ class Converter:
             ]
             index = pc.index_in(values["stage"], pa.array(self.stage_ids))
             values["won"] = pc.take(pa.array(won, pa.bool_()), index)
-
-    def _history(self, values: dict[str, pa.Array], lines: Lines) -> pa.Table | None:
-        """Stage-change rows from the lifecycle dates of each lead (`became_<stage>_at`), with
-        the line of the lead they come from."""
-        dated = [(values[name], pa.scalar(stage)) for name, stage in self.entered.items()]
-        if "stage_at" in self.plan:
-            dated.append((values["stage_at"], values["stage"]))
-        rows, ats, stages = [], [], []
-        for at, stage in dated:
-            present = np.flatnonzero(at.is_valid().to_numpy(zero_copy_only=False))
-            rows.append(present)
-            ats.append(at.take(pa.array(present)).cast(pa.int64()).to_numpy())
-            if isinstance(stage, pa.Scalar):
-                stages.append(np.full(len(present), stage.as_py(), dtype=object))
-            else:
-                stages.append(stage.take(pa.array(present)).to_numpy(zero_copy_only=False))
-        row = np.concatenate(rows)
-        if not len(row):
-            return None
-        micros = np.concatenate(ats)
-        stage_names = np.concatenate(stages)
-        names, code = np.unique(stage_names.astype(str), return_inverse=True)
-        order = np.lexsort((code, micros, row))  # per lead, by time, then stage name
-        row, micros, code = row[order], micros[order], code[order]
-        repeat = np.zeros(len(row), dtype=bool)  # the same stage at the same time, twice
-        repeat[1:] = (row[1:] == row[:-1]) & (micros[1:] == micros[:-1]) & (code[1:] == code[:-1])
-        row, micros, code = row[~repeat], micros[~repeat], code[~repeat]
-        after = np.zeros(len(row), dtype=bool)  # rows that follow a change of the same lead
-        after[1:] = row[1:] == row[:-1]
-        previous = np.roll(np.arange(len(row)), 1)
-        lead_ids = values["id"].take(pa.array(row))
-        to_stage = pa.array(names[code], pa.string())
-        left = names[code][previous].astype(object)
-        left[~after] = None
-        from_stage = pa.array(left, pa.string())
-        seconds = pa.array(
-            np.where(after, (micros - micros[previous]) / 1e6, np.nan),
-            pa.float64(),
-            from_pandas=True,
-        )
-        return pa.table(
-            {
-                "key": stage_change_keys(lead_ids, to_stage, micros),
-                "lead_id": lead_ids,
-                "from_stage": from_stage,
-                "to_stage": to_stage,
-                "at": pa.array(micros, pa.int64()).cast(_UTC_US),
-                "seconds_in_from": seconds,
-                "line": pa.array(lines[row], pa.int64()),
-            }
-        )
-
-
-def stage_change_keys(
-    lead_ids: pa.Array, to_stages: pa.Array, micros: np.ndarray[Any, np.dtype[np.int64]]
-) -> pa.Array:
-    """`core.models.stage_change_key` for each row: the key every recorder of moves uses."""
-    texts = pc.binary_join_element_wise(
-        lead_ids, to_stages, pa.array(micros, pa.int64()).cast(pa.string()), "\x1f"
-    )
-    digests = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts.to_pylist()]
-    return pa.array(digests, pa.string())

@@ -15,7 +15,7 @@ bulk mode):
   of a leads file is upserted by key;
 - a won or lost deal moves its lead, when that lead is in an earlier open stage, to the
   deal's stage at the deal's `closed_at` (`core.lifecycle.transition` decides), recording the
-  stage change under the key every recorder of moves uses.
+  stage change under the key every recorder of moves uses (`import_deal_moves`).
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadpact.core.pact import Outcome
-from leadpact.errors import LeadPactError
 from leadpact.services import import_keys as keys
 from leadpact.services.import_columns import Kind
-from leadpact.services.import_convert import Chunk, Converter, stage_change_keys
+from leadpact.services.import_convert import Chunk, Converter
+from leadpact.services.import_deal_moves import move_leads
 from leadpact.services.import_report import Notes, Reject
 from leadpact.services.import_store import LeadsChangedError, open_store
 from leadpact.services.import_suppression import Screen
@@ -39,8 +38,6 @@ from leadpact.services.import_suppression import Screen
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
 
-#: The actor of the stage changes an import records.
-IMPORT_ACTOR = "import"
 #: Tries to land a chunk of events whose leads other connections keep removing.
 _ATTEMPTS = 3
 #: Distinct lead ids in one chunk above which every lead id of the workspace is read once.
@@ -319,85 +316,8 @@ class Writer:
         inserted, updated = self.store.upsert(self.target, "id", rows, update, list(update))
         self.inserted += inserted
         self.updated += updated
-        self._move_leads(chunk, closed, leads)
-
-    def _move_leads(self, chunk: Chunk, closed: pa.Array, leads: pa.Table) -> None:
-        """Move the leads of won and lost deals to the deal's stage, at its `closed_at`."""
-        values = chunk.values | {"closed_at": closed}
-        decided = _true(pc.is_valid(values["won"]))
-        dated = _true(pc.is_valid(closed))
-        self.notes.add(
-            "closed_without_date",
-            "won or lost deals without closed_at: their lead's stage was left as it is",
-            chunk.lines[decided & ~dated],
-        )
-        rows = pa.array(np.flatnonzero(decided & dated))
-        if not len(rows):
-            return
-        names = ("lead_id", "stage", "id", "closed_at", "won")
-        deals = _first_per_lead(pa.table({n: values[n].take(rows) for n in names}))
-        where = pc.index_in(deals.column("lead_id"), leads.column("id"))
-        current = pc.take(leads.column("stage"), where)
-        forward = pa.array(self._forward(current.to_pylist(), deals.column("stage").to_pylist()))
-        if not pc.any(forward).as_py():
-            return
-        deals = deals.filter(forward)
-        since = pc.take(leads.column("stage_at"), where).filter(forward)
-        micros = deals.column("closed_at").cast(pa.int64()).to_numpy()
-        spent = (micros - since.cast(pa.int64()).to_numpy()) / 1e6
-        lead_ids, stages = deals.column("lead_id"), deals.column("stage")
-        outcome = pc.if_else(deals.column("won"), "won", "lost")
-        changes = {
-            "key": stage_change_keys(lead_ids, stages, micros),
-            "lead_id": lead_ids,
-            "from_stage": current.filter(forward),
-            "to_stage": stages,
-            "at": deals.column("closed_at"),
-            "reason": pc.binary_join_element_wise("deal", deals.column("id"), outcome, " "),
-            "actor": pa.repeat(pa.scalar(IMPORT_ACTOR), deals.num_rows),
-            # A deal closed before its lead entered its stage: the time spent there is unknown.
-            "seconds_in_from": pa.array(np.where(spent >= 0, spent, np.nan), from_pandas=True),
-        }
-        changes = {k: _array(v) for k, v in changes.items()}
-        stored = self.store.lookup(self.tables.stage_changes, "key", changes["key"], [])
-        fresh = pc.invert(pc.is_in(changes["key"], stored.column("key")))
-        changes = {k: v.filter(fresh) for k, v in changes.items()}
-        if not len(changes["key"]):
-            return
-        rows = self.store.rows(changes)
-        self.stage_changes += self.store.insert_new(self.tables.stage_changes, "key", rows)
-        self._set_stages(changes["lead_id"], changes["to_stage"], changes["at"])
-
-    def _forward(self, current: list[str], target: list[str]) -> np.ndarray[Any, Any]:
-        """Whether each lead may move from its stage to the deal's: a forward move from an
-        open stage, as `core.lifecycle.transition` allows (each distinct move asked once)."""
-        from leadpact.core.lifecycle import transition
-
-        pact = self.converter.pact
-        verdicts: dict[tuple[str, str], bool] = {}
-        for here, there in set(zip(current, target, strict=True)):
-            try:
-                open_now = pact.stage(here).outcome is Outcome.OPEN
-                transition(here, there, lead_id="", at=self.now, pact=pact, actor=IMPORT_ACTOR)
-            except LeadPactError:  # terminal, side or unknown stages: no move
-                open_now = False
-            verdicts[(here, there)] = open_now
-        return np.array([verdicts[p] for p in zip(current, target, strict=True)], dtype=bool)
-
-    def _set_stages(self, lead_ids: pa.Array, stages: pa.Array, at: pa.Array) -> None:
-        from sqlalchemy import bindparam, update
-
-        leads = self.tables.leads
-        self.store.conn.execute(
-            update(leads)
-            .where(leads.c.id == bindparam("b_id"))
-            .values(stage=bindparam("b_stage"), stage_at=bindparam("b_at")),
-            [
-                {"b_id": i, "b_stage": s, "b_at": a}
-                for i, s, a in zip(
-                    lead_ids.to_pylist(), stages.to_pylist(), at.to_pylist(), strict=True
-                )
-            ],
+        self.stage_changes += move_leads(
+            self.store, self.converter.pact, self.now, self.notes, chunk, closed, leads
         )
 
 
@@ -425,19 +345,6 @@ class _IdIndex:
             for i in np.flatnonzero((right - left > 1) & ~found):
                 found[i] = bool((self.b[left[i] : right[i]] == b[i]).any())
         return found
-
-
-def _first_per_lead(deals: pa.Table) -> pa.Table:
-    """The deal each lead closed first."""
-    deals = deals.sort_by([("lead_id", "ascending"), ("closed_at", "ascending")])
-    lead_ids = deals.column("lead_id").to_numpy()
-    first = np.ones(len(lead_ids), dtype=bool)
-    first[1:] = lead_ids[1:] != lead_ids[:-1]
-    return deals.filter(pa.array(first))
-
-
-def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _true(mask: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.bool_]]:
