@@ -13,7 +13,8 @@ import leadpact
 from leadpact.core.models import Activity, Channel, Touch, TouchOutcome
 from leadpact.errors import NotFoundError
 from leadpact.pact_file import parse_pact
-from leadpact.services.scoring import DISQUALIFY_REASON, explain, rescore
+from leadpact.services.scoring import explain, rescore
+from leadpact.services.scoring_writer import DISQUALIFY_REASON
 from leadpact.store.engine import make_engine
 from leadpact.store.events import add_activity, add_touch
 from leadpact.store.migrations import upgrade
@@ -236,9 +237,9 @@ def test_explain_an_unknown_lead(engine):
 
 
 def test_without_window_every_past_activity_is_read_in_small_chunks(engine, monkeypatch):
-    from leadpact.services import scoring
+    from leadpact.services import bulk
 
-    monkeypatch.setattr(scoring, "CHUNK", 2)
+    monkeypatch.setattr(bulk, "CHUNK", 2)
     pact = parse_pact(EXAMPLE_TEXT.replace("    window: 180d", ""))
     assert pact.scoring.engagement.window is None
     with engine.begin() as conn:

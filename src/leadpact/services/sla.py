@@ -31,7 +31,7 @@ from leadpact.core.sla import (
     timed_commitments,
 )
 from leadpact.errors import NotFoundError
-from leadpact.services.scoring import fetch_chunks, instant_expression, utc_datetimes
+from leadpact.services.bulk import fetch_chunks, instant_expression, utc_datetimes
 from leadpact.store.events import list_activities, list_stage_changes, list_touches
 from leadpact.store.leads import get_lead
 from leadpact.store.tables import activities, leads, stage_changes, touches
