@@ -146,6 +146,11 @@ class Analytics:
         self._cached.append(cached)
         return cached
 
+    def split(self, expr: ir.Table) -> ir.Table:
+        """`expr` cached on SQLite, whose parser overflows on very long queries; unchanged on
+        the other engines, which run it inside the query that reads it."""
+        return self.cache(expr) if self.engine == "embedded" else expr
+
     def to_pyarrow(self, expr: ir.Table) -> pa.Table:
         """Run `expr` on this engine and return the result."""
         return self.backend.to_pyarrow(expr)

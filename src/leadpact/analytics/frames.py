@@ -115,7 +115,6 @@ class Frames:
     deals: ir.Table
     stage_changes: ir.Table
     stages: ir.Table
-    first_day: date
 
     @classmethod
     def build(cls, source: Analytics, pact: Pact, scope: ReportScope) -> Frames:
@@ -182,9 +181,6 @@ class Frames:
                 ibis.null("boolean"),
             ),
         )
-        first = source.to_pyarrow(leads.aggregate(first=leads.created_s.min()))
-        first_s = first.column("first")[0].as_py()
-        first_day = scope.start if first_s is None else _day_of(first_s)
         return cls(
             source=source,
             pact=pact,
@@ -195,7 +191,6 @@ class Frames:
             deals=deals,
             stage_changes=changes.filter(changes.at_s <= cut),
             stages=source.memtable(stage_rows(pact)),
-            first_day=min(first_day, scope.start),
         )
 
     def activities_of(self, types: list[str]) -> ir.Table:
@@ -218,6 +213,15 @@ class Frames:
         return handover_stage(self.pact) or self.ladder[min(1, len(self.ladder) - 1)]
 
     # ------------------------------------------------------------------ periods
+
+    @cached_property
+    def first_day(self) -> date:
+        """The first day the report covers: the first lead's creation day, or the report
+        period's start when that is earlier (or there are no leads)."""
+        f = self.facts
+        first_s = self.source.to_pyarrow(f.aggregate(first=f.created_s.min()))
+        value = first_s.column("first")[0].as_py()
+        return self.scope.start if value is None else min(_day_of(value), self.scope.start)
 
     @cached_property
     def last_day(self) -> date:
@@ -299,9 +303,10 @@ class Frames:
         """One row per lead: `FACT_COLUMNS`, and per pact stage (by position p) when the lead
         first entered it (``first_p``), reached it (``reach_p``, ladder stages, see the module
         docstring) and last moved into it by a recorded stage change (``into_p``, the stages
-        of response and acceptance commitments: where their SLA clocks start); and the
-        position of the stage it is in at `as_of` (``now_pos``: its latest entry, ties to the
-        later stage of the pact). NULL where there is no such entry. Cached."""
+        of response and acceptance commitments: where their SLA clocks start) and its next
+        first entry into another stage after entering it (``next_p``, for time in stage);
+        and the position of the stage it is in at `as_of` (``now_pos``: its latest entry,
+        ties to the later stage of the pact). NULL where there is no such entry. Cached."""
         steps = self.ladder
         stages = self.pact.stages
         count = len(stages)
@@ -310,18 +315,24 @@ class Frames:
             for c in self.pact.commitments
             if isinstance(c, ResponseCommitment | AcceptanceCommitment)
         }
-        sc = self.stage_changes
-        position = ibis.cases(
-            *[(sc.stage == s.id, p) for p, s in enumerate(stages)], else_=ibis.null("int64")
+        changes = self.stage_changes
+        # The stage's position, once per row: the aggregates compare integers, not text.
+        sc = changes.select(
+            "lead_id",
+            "at_s",
+            pos=ibis.cases(
+                *[(changes.stage == s.id, p) for p, s in enumerate(stages)],
+                else_=ibis.null("int64"),
+            ),
         )
         pivot = sc.group_by(c_lead=sc.lead_id).aggregate(
-            **{f"c_first_{p}": sc.at_s.min(where=sc.stage == s.id) for p, s in enumerate(stages)},
+            **{f"c_first_{p}": sc.at_s.min(where=sc.pos == p) for p in range(count)},
             **{
-                f"into_{p}": sc.at_s.max(where=sc.stage == s.id)
+                f"into_{p}": sc.at_s.max(where=sc.pos == p)
                 for p, s in enumerate(stages)
                 if s.id in clocked
             },
-            c_latest=_order_key(sc.at_s, position, count).max(),
+            c_latest=_order_key(sc.at_s, sc.pos, count).max(),
         )
         leads = self.leads.left_join(pivot, self.leads.lead_id == pivot.c_lead)
         won = next((s.id for s in stages if s.outcome is Outcome.WON), None)
@@ -359,21 +370,7 @@ class Frames:
             **{f"into_{p}": leads[f"into_{p}"] for p, s in enumerate(stages) if s.id in clocked},
             now_pos=greatest_present(latest) % count,
         )
-        return self.source.cache(facts)
-
-    def next_entry(self, stage: str) -> ir.IntegerValue:
-        """A `facts` column expression: the lead's next first entry into another stage after
-        its first entry into `stage` (later, or at the same instant and later in the pact)."""
-        f = self.facts
-        p = self._positions[stage]
-        at = f[f"first_{p}"]
-        following = []
-        for q in range(len(self.pact.stages)):
-            if q != p:
-                other = f[f"first_{q}"]
-                after = other >= at if q > p else other > at
-                following.append(ibis.ifelse(after, other, ibis.null("int64")))
-        return least_present(following)
+        return self.source.cache(facts.mutate(**_next_entries(facts, count)))
 
     def reach_of(self, stage: str, name: str = "at_s") -> ir.Table:
         """(lead_id, `name`) for the leads that reached `stage`."""
@@ -390,6 +387,22 @@ class Frames:
 
 #: Added to epoch seconds to keep (time, position) keys positive (the calendars reach 1901).
 _OFFSET = 2**33
+
+
+def _next_entries(facts: ir.Table, count: int) -> dict[str, ir.IntegerValue]:
+    """Per stage p, ``next_p``: the lead's next first entry into another stage after its first
+    entry into p (later, or at the same instant and later in the pact); for time in stage."""
+    out = {}
+    for p in range(count):
+        at = facts[f"first_{p}"]
+        following = []
+        for q in range(count):
+            if q != p:
+                other = facts[f"first_{q}"]
+                after = other >= at if q > p else other > at
+                following.append(ibis.ifelse(after, other, ibis.null("int64")))
+        out[f"next_{p}"] = least_present(following)
+    return out
 
 
 def _order_key(at_s: ir.IntegerValue, position: ir.IntegerValue | int, count: int) -> ir.Value:

@@ -177,9 +177,10 @@ def duration_rows(frames: Frames, won_stage: str | None, plan_start_s: int) -> l
     scope = frames.scope
     parts = []
     for p, s in enumerate(stages):
-        at = f[f"first_{p}"]
-        # NULL spans (no next entry) are left out by `stats.distribution`.
-        spans = f.select(at_s=at, value=frames.next_entry(s.id) - at, stage=ibis.literal(s.id))
+        at, following = f[f"first_{p}"], f[f"next_{p}"]
+        spans = f.filter(following.notnull()).select(
+            at_s=at, value=following - at, stage=ibis.literal(s.id)
+        )
         parts += [
             _rows(spans, "time_in_stage", "all", spans.stage),
             _rows(spans.filter(scope.within(spans.at_s)), "time_in_stage", "period", None),

@@ -197,9 +197,9 @@ def clocks(frames: Frames) -> ir.Table | None:
         )
     if not parts:
         return None
-    # Cached before the calendar lookups: SQLite's parser overflows on the whole expression.
+    # Split before the calendar lookups: SQLite's parser overflows on the whole expression.
     every = ibis.union(*parts).mutate(asof_s=ibis.literal(frames.scope.as_of_s, "int64"))
-    every = frames.source.cache(every)
+    every = frames.source.split(every)
     looked = frames.business_at(every, "start_s", "start")
     looked = frames.business_at(looked, "stop_s", "stop")
     looked = frames.business_at(looked, "asof_s", "asof")
