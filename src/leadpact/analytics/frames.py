@@ -370,6 +370,8 @@ class Frames:
             **{f"into_{p}": leads[f"into_{p}"] for p, s in enumerate(stages) if s.id in clocked},
             now_pos=greatest_present(latest) % count,
         )
+        # SQLite would compute every `first_p` again inside each next entry: materialize first.
+        facts = self.source.split(facts)
         return self.source.cache(facts.mutate(**_next_entries(facts, count)))
 
     def reach_of(self, stage: str, name: str = "at_s") -> ir.Table:
