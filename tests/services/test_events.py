@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from leadpact.clock import FixedClock
 from leadpact.services.events import hubspot_events, ingest
-from leadpact.services.workspace import Workspace, erase, open_workspace
-from leadpact.settings import Settings
+from leadpact.services.workspace import Workspace, erase
 from leadpact.store import tables
-
-EXAMPLE_PACT = Path(__file__).resolve().parents[2] / "src" / "leadpact" / "data" / "pact.yaml"
-NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def ws(tmp_path, db_url):
-    """A workspace with the example pact on a fresh database, its clock at NOW."""
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    shutil.copy(EXAMPLE_PACT, folder / "pact.yaml")
-    workspace = open_workspace(
-        folder, settings=Settings(database_url=db_url), clock=FixedClock(NOW)
-    )
-    yield workspace
-    workspace.close()
 
 
 def lead(lead_id: str, email: str, **more: Any) -> dict[str, Any]:

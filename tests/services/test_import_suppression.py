@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import csv
-import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, select
 
-from leadpact.clock import FixedClock
 from leadpact.services.importing import ImportReport, import_file
-from leadpact.services.workspace import Workspace, erase, open_workspace
-from leadpact.settings import Settings
+from leadpact.services.workspace import Workspace, erase
 from leadpact.store import tables
 from leadpact.store.suppression import SuppressionList
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
-EXAMPLE_PACT = Path(__file__).resolve().parents[2] / "src" / "leadpact" / "data" / "pact.yaml"
-NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
 #: tests/data/import/leads.csv: L2 (bo@beta.example) is on line 3.
 BO_LINE = 3
-
-
-@pytest.fixture
-def ws(tmp_path, db_url):
-    """A workspace with the example pact on a fresh database, its clock at NOW."""
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    shutil.copy(EXAMPLE_PACT, folder / "pact.yaml")
-    workspace = open_workspace(
-        folder, settings=Settings(database_url=db_url), clock=FixedClock(NOW)
-    )
-    yield workspace
-    workspace.close()
 
 
 def load(ws: Workspace, path: Path | str) -> ImportReport:

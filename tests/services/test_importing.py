@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,31 +11,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from sqlalchemy import Table, func, select
+from tests.services.conftest import NOW
 
-from leadpact.clock import FixedClock
 from leadpact.errors import ImportFileError, LeadPactError, MappingError
 from leadpact.services import import_values
 from leadpact.services.importing import ImportReport, Kind, import_file
-from leadpact.services.workspace import Workspace, erase, open_workspace
-from leadpact.settings import Settings
+from leadpact.services.workspace import Workspace, erase
 from leadpact.store import tables
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
-EXAMPLE_PACT = Path(__file__).resolve().parents[2] / "src" / "leadpact" / "data" / "pact.yaml"
-NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def ws(tmp_path, db_url):
-    """A workspace with the example pact on a fresh database, its clock at NOW."""
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    shutil.copy(EXAMPLE_PACT, folder / "pact.yaml")
-    workspace = open_workspace(
-        folder, settings=Settings(database_url=db_url), clock=FixedClock(NOW)
-    )
-    yield workspace
-    workspace.close()
 
 
 def rows(ws: Workspace, table: Table, order: str = "id") -> list[dict[str, Any]]:
