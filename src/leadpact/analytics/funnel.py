@@ -26,12 +26,14 @@ from leadpact.core.pact import Outcome, Pact
 
 __all__ = [
     "DIMENSIONS",
+    "bit_masks",
     "conversion_pairs",
     "dimension_records",
     "duration_rows",
     "pair_records",
     "pairs_by_dimension",
     "pairs_daily",
+    "set_bits",
 ]
 
 #: The lead columns the funnel is broken down by.
@@ -54,9 +56,9 @@ def _pair_test(frames: Frames, a: str, b: str) -> ir.BooleanValue:
 _BITS = 62
 
 
-def _masks(tests: list[ir.BooleanValue]) -> dict[str, ir.IntegerValue]:
+def bit_masks(tests: list[ir.BooleanValue]) -> dict[str, ir.IntegerValue]:
     """The tests as the bits of integer columns ``mask0``, ``mask1``, … (test i is bit
-    i % 62 of column i // 62): leads group by them and `_set_bits` reads the counts back
+    i % 62 of column i // 62): leads group by them and `set_bits` reads the counts back
     per test, so one plain count serves every test."""
     out = {}
     for start in range(0, len(tests), _BITS):
@@ -68,8 +70,8 @@ def _masks(tests: list[ir.BooleanValue]) -> dict[str, ir.IntegerValue]:
     return out
 
 
-def _set_bits(row: dict[str, Any]) -> list[int]:
-    """The indexes of the tests that hold in a row grouped by `_masks` columns."""
+def set_bits(row: dict[str, Any]) -> list[int]:
+    """The indexes of the tests that hold in a row grouped by `bit_masks` columns."""
     out = []
     for column, mask in row.items():
         if column.startswith("mask"):
@@ -86,7 +88,7 @@ def pairs_daily(frames: Frames) -> ir.Table:
     parts = []
     for a in frames.ladder:
         reach_a = f[frames.column("reach", a)]
-        masks = _masks([_pair_test(frames, a, b.id) for b in frames.pact.stages])
+        masks = bit_masks([_pair_test(frames, a, b.id) for b in frames.pact.stages])
         made = f.filter(reach_a.notnull()).mutate(_day=reach_a // DAY_SECONDS, **masks)
         grouped = made.group_by(["_day", *masks]).aggregate(leads=made.lead_id.count())
         parts.append(grouped.mutate(from_stage=ibis.literal(a)))
@@ -100,7 +102,7 @@ def pair_records(pact: Pact, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     stages = [s.id for s in pact.stages]
     counts: dict[tuple[str, str, str], int] = {}
     for row in rows:
-        for bit in _set_bits(row):
+        for bit in set_bits(row):
             key = (row["day_on"], row["from_stage"], stages[bit])
             counts[key] = counts.get(key, 0) + row["leads"]
     return [
@@ -139,7 +141,7 @@ def pairs_by_dimension(frames: Frames) -> ir.Table:
         made = reach_a.notnull() & _pair_test(frames, a, b)
         inside = frames.scope.within(reach_a)
         tests += [made & inside, made & ~inside]
-    masks = _masks(tests)
+    masks = bit_masks(tests)
     keyed = f.mutate(**masks)
     parts = []
     for dimension in DIMENSIONS:
@@ -156,7 +158,7 @@ def dimension_records(pact: Pact, rows: list[dict[str, Any]]) -> list[dict[str, 
     shown = _shown(pact)
     counts: dict[tuple[Any, ...], int] = {}
     for row in rows:
-        for bit in _set_bits(row):
+        for bit in set_bits(row):
             a, b = shown[bit // 2]
             key = (row["dimension"], row["value"], bit % 2 == 0, a, b)
             counts[key] = counts.get(key, 0) + row["leads"]
