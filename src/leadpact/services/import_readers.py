@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,15 +64,15 @@ class Batch:
         return texts
 
 
-class Reader:
+class Reader(ABC):
     """A source file read in batches; rows it cannot split are kept as rejects."""
 
     header: list[str]
     malformed: int = 0
 
+    @abstractmethod
     def batches(self) -> Iterator[Batch]:
         """The rows, batch by batch, in file order."""
-        raise NotImplementedError
 
     def take_malformed(self) -> list[Reject]:
         """The rows set aside since the last call."""

@@ -12,6 +12,7 @@ left out.
 from __future__ import annotations
 
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ def open_store(conn: Connection, *, bulk: bool = False) -> BulkStore:
     return PostgresStore(conn, bulk=bulk)
 
 
-class BulkStore:
+class BulkStore(ABC):
     """Writes columns of one chunk at a time, inside `transaction()`; `close()` when done."""
 
     def __init__(self, conn: Connection, *, bulk: bool) -> None:
@@ -118,6 +119,7 @@ class BulkStore:
         """`columns` made ready for this database (safe on another thread)."""
         return prepare_rows(self.conn.dialect.name, columns)
 
+    @abstractmethod
     def insert_new(
         self,
         table: Table,
@@ -135,8 +137,8 @@ class BulkStore:
             LeadsChangedError: (`guard_lead`) a row's lead is gone: checked just before, it
                 was removed by another connection since; nothing was inserted.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def upsert(
         self,
         table: Table,
@@ -150,11 +152,10 @@ class BulkStore:
         `update` maps a column to its new value as SQL, over `excluded.<col>` (the row from
         the file) and `<table>.<col>` (the stored one). Returns (inserted, updated).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def time_literal(self, at: datetime) -> str:
         """`at` as an SQL literal of the timestamp columns."""
-        raise NotImplementedError
 
     def distinct(self, left: str, right: str) -> str:
         """SQL: the two values differ (nulls compare as values)."""
