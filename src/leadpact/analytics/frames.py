@@ -49,6 +49,7 @@ __all__ = [
     "FACT_COLUMNS",
     "Frames",
     "ReportScope",
+    "clock_commitments",
     "greatest_present",
     "least_present",
 ]
@@ -235,10 +236,7 @@ class Frames:
 
     def with_days(self, table: ir.Table, seconds: str) -> ir.Table:
         """`table` with the period columns of the UTC day of its column `seconds`."""
-        keyed = table.mutate(_day=table[seconds] // DAY_SECONDS)
-        days = self.days
-        joined = keyed.join(days, keyed._day == days.day)
-        return joined.drop("_day", "day")
+        return self.dated(table.mutate(_day=table[seconds] // DAY_SECONDS), "_day")
 
     # ------------------------------------------------------------------ calendars
 
@@ -310,11 +308,7 @@ class Frames:
         steps = self.ladder
         stages = self.pact.stages
         count = len(stages)
-        clocked = {
-            c.stage
-            for c in self.pact.commitments
-            if isinstance(c, ResponseCommitment | AcceptanceCommitment)
-        }
+        clocked = {c.stage for c in clock_commitments(self.pact)}
         changes = self.stage_changes
         # The stage's position, once per row: the aggregates compare integers, not text.
         sc = changes.select(
@@ -433,21 +427,21 @@ def greatest_present(values: list[ir.IntegerValue]) -> ir.IntegerValue:
     return high.nullif(-_NEVER)
 
 
+def clock_commitments(pact: Pact) -> list[ResponseCommitment | AcceptanceCommitment]:
+    """The pact's commitments that run an SLA clock per lead (response and acceptance)."""
+    return [c for c in pact.commitments if isinstance(c, ResponseCommitment | AcceptanceCommitment)]
+
+
 def ladder(pact: Pact) -> list[str]:
     """The funnel ladder of a pact: its open and won stages, in order."""
     return [s.id for s in pact.stages if s.outcome in (Outcome.OPEN, Outcome.WON)]
 
 
 def stage_rows(pact: Pact) -> pa.Table:
-    """The pact's stages: id, name, position, ladder rank (NULL off the ladder), outcome."""
-    steps = ladder(pact)
+    """The pact's stages: id and outcome."""
     return pa.table(
         {
             "stage": [s.id for s in pact.stages],
-            "position": pa.array(range(len(pact.stages)), pa.int64()),
-            "rank": pa.array(
-                [steps.index(s.id) if s.id in steps else None for s in pact.stages], pa.int64()
-            ),
             "outcome": [s.outcome.value for s in pact.stages],
         }
     )

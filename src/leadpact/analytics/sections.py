@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from leadpact.analytics.commitments_section import commitment_records, quality_records
-from leadpact.analytics.frames import ReportScope, ladder
+from leadpact.analytics.frames import ReportScope, clock_commitments, ladder
 from leadpact.analytics.funnel import conversion_pairs
 from leadpact.analytics.goals_section import goals_section, metric_series, period_goal
 from leadpact.analytics.kpis_section import STATUSES, kpi_records, rep_records
@@ -296,11 +296,7 @@ class Context:
     # ------------------------------------------------------------------ speed and depth
 
     def clock_commitments(self) -> list[ResponseCommitment | AcceptanceCommitment]:
-        return [
-            c
-            for c in self.pact.commitments
-            if isinstance(c, ResponseCommitment | AcceptanceCommitment)
-        ]
+        return clock_commitments(self.pact)
 
     def speed(self) -> list[Record]:
         counts: dict[tuple[str, str, str], int] = defaultdict(int)

@@ -31,10 +31,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadpact.analytics.conditions import compile_condition, fields_read
-from leadpact.analytics.frames import Frames
+from leadpact.analytics.frames import Frames, clock_commitments
 from leadpact.core.conditions import Condition
 from leadpact.core.pact import (
-    AcceptanceCommitment,
     FollowUpCommitment,
     Outcome,
     ResponseCommitment,
@@ -136,9 +135,7 @@ def clocks(frames: Frames) -> ir.Table | None:
         k_lead=closing.lead_id, k_at=closing.at_s, k_recycle=closing.outcome == "recycled"
     )
     parts = []
-    for c in pact.commitments:
-        if not isinstance(c, ResponseCommitment | AcceptanceCommitment):
-            continue
+    for c in clock_commitments(pact):
         # A clock starts at the lead's latest recorded move into the stage.
         leads = _matching(frames, c.when)
         into = leads[frames.column("into", c.stage)]
@@ -255,7 +252,7 @@ def clock_rows(
     """
     answered = clock_table.filter(clock_table.elapsed_s.notnull())
     out: list[tuple[ir.Table, str | None]] = []
-    for commitment in sorted({c.id for c in frames.pact.commitments if _clocked(c)}):
+    for commitment in sorted({c.id for c in clock_commitments(frames.pact)}):
         mine = answered.filter(answered.commitment == commitment)
         dated = frames.with_days(mine, "start_s")
         speed = dated.select(
@@ -290,10 +287,6 @@ def clock_rows(
         )
     )
     return out
-
-
-def _clocked(commitment: object) -> bool:
-    return isinstance(commitment, ResponseCommitment | AcceptanceCommitment)
 
 
 def rep_clock_counts(frames: Frames, clock_table: ir.Table) -> ir.Table:
