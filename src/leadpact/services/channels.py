@@ -21,6 +21,7 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -140,7 +141,7 @@ class EmailChannel:
 
 
 @dataclass(frozen=True)
-class _Webhook:
+class _Webhook(ABC):
     url: str
     timeout: timedelta = TIMEOUT
 
@@ -148,8 +149,9 @@ class _Webhook:
         """Every recipient: the webhook's receiver routes the alert."""
         return True
 
-    def body(self, payload: Payload) -> dict[str, Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def body(self, payload: Payload) -> dict[str, Any]:
+        """The JSON body the receiver expects."""
 
     def send(self, payload: Payload) -> Sent:
         """POST the alert; a 2xx answer is a delivery, anything else a failed attempt."""

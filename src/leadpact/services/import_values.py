@@ -128,7 +128,7 @@ def _parse_part(
         instants = pc.assume_timezone(local, zone, ambiguous="earliest", nonexistent="latest")
         return instants, by_date
     except pa.ArrowInvalid:
-        pass
+        pass  # not clean ISO 8601 throughout: parse with the formats below
     series = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
     parsed = pd.to_datetime(series, format="ISO8601", errors="coerce", utc=zone is None)
     for fmt in formats:
